@@ -1,0 +1,68 @@
+"""The shared checker: every applicable rule over every policy, and the findings they make."""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from kms_hooks.model import NOTE, Finding, Grant, Subject, Where
+from kms_hooks.rules import Context, Rule, all_rules
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which rules run, at which severity, and where they are silenced."""
+
+    select: tuple[str, ...] = ()  # ids or prefixes; empty: all rules
+    ignore: tuple[str, ...] = ()
+    severity: dict[str, str] = field(default_factory=dict)  # rule id -> severity
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (glob, rule ids)
+
+    def enabled(self, rule_id: str, path: str = "") -> bool:
+        if self.select and not _named(rule_id, self.select):
+            return False
+        if _named(rule_id, self.ignore):
+            return False
+        for pattern, ids in self.per_file_ignores:
+            if fnmatch.fnmatch(path, pattern) and _named(rule_id, ids):
+                return False
+        return True
+
+
+def _named(rule_id: str, patterns: Iterable[str]) -> bool:
+    return any(rule_id.startswith(p.upper()) for p in patterns)
+
+
+@dataclass
+class Checked:
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: int = 0  # findings silenced in the checked files themselves
+
+
+def check(subjects: Iterable[Subject], context: Context, selection: Selection,
+          result: Checked | None = None) -> Checked:
+    result = result if result is not None else Checked()
+    rules = [r for r in all_rules() if r.check is not None]
+    for subject in subjects:
+        path = subject.where.doc.path
+        for rule in rules:
+            if not rule.applies_to(subject) or not selection.enabled(rule.id, path):
+                continue
+            assert rule.check is not None
+            for report in rule.check(subject, context):
+                if rule.id in subject.ignored_rules:
+                    result.suppressed += 1
+                    continue
+                result.findings.append(_finding(rule, subject, report.message, report.where,
+                                                report.severity, selection))
+    return result
+
+
+def _finding(rule: Rule, subject: Subject, message: str, where: Where,
+             severity: str | None, selection: Selection) -> Finding:
+    chosen = severity or rule.severity
+    kind = "grant" if isinstance(subject, Grant) else subject.kind
+    if not isinstance(subject, Grant) and subject.aws_managed:
+        chosen = NOTE  # AWS managed policies cannot be edited, only detached
+    chosen = selection.severity.get(rule.id, chosen)
+    return Finding(rule.id, chosen, message, where, subject.name, kind)

@@ -1,0 +1,115 @@
+"""Documents: parsed files that can say where a path lies in their text."""
+from __future__ import annotations
+
+from typing import Any
+
+from kms_hooks.locate.jsonpos import LineMap, Offsets, decoded_to_raw, index_json
+from kms_hooks.model import Path, Span
+
+
+def json_pointer(at: Path) -> str:
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in at)
+
+
+class JsonDocument:
+    """A JSON file.  Positions are indexed on first use, once."""
+
+    def __init__(self, path: str, text: str, data: Any) -> None:
+        self._path = path
+        self.text = text
+        self.data = data
+        self._index: dict[Path, Offsets] | None = None
+        self._lines: LineMap | None = None
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def line_map(self) -> LineMap:
+        if self._lines is None:
+            self._lines = LineMap(self.text)
+        return self._lines
+
+    def offsets(self, at: Path) -> Offsets | None:
+        if self._index is None:
+            self._index = index_json(self.text)
+        # A path that does not exist (an element that is absent) falls back to its parent.
+        while at not in self._index and at:
+            at = at[:-1]
+        return self._index.get(at)
+
+    def string_body(self, at: Path) -> tuple[int, str] | None:
+        """The offset and raw text between the quotes of the JSON string at `at`."""
+        found = self.offsets(at)
+        if found is None or self.text[found.start] != '"':
+            return None
+        return found.start + 1, self.text[found.start + 1 : found.end - 1]
+
+    def span(self, at: Path, key: bool = False) -> Span:
+        found = self.offsets(at)
+        if found is None:
+            return Span(1, 1, 1, 1)
+        if key and found.key_start >= 0:
+            return self.line_map.span(found.key_start, found.key_end)
+        return self.line_map.span(found.start, found.end)
+
+    def pointer(self, at: Path) -> str:
+        return json_pointer(at)
+
+
+class EmbeddedJsonDocument:
+    """A policy held as a JSON string inside another document (`aws kms get-key-policy` output,
+    a Terraform `policy` attribute, a CloudFormation `PolicyDocument` written as a string).
+
+    Positions inside the string are mapped back to the outer file through the string's escapes
+    when the outer document can give the raw text of the string; otherwise every element is
+    reported at the string itself.
+    """
+
+    def __init__(self, outer: Any, outer_at: Path, text: str, data: Any,
+                 mappable: bool = True) -> None:
+        self.outer = outer
+        self.mappable = mappable  # False when the string was decoded (URL-encoded) first
+        self.outer_at = outer_at
+        self.inner = JsonDocument(outer.path, text, data)
+        self._raw_positions: list[int] | None = None
+        self._body_start = -1
+
+    @property
+    def path(self) -> str:
+        path = self.outer.path
+        assert isinstance(path, str)
+        return path
+
+    def _map(self, offset: int) -> int | None:
+        if self._raw_positions is None:
+            body = getattr(self.outer, "string_body", None)
+            found = body(self.outer_at) if body is not None and self.mappable else None
+            if found is None:
+                self._raw_positions = []
+            else:
+                self._body_start, raw = found
+                self._raw_positions = decoded_to_raw(raw)
+        if not self._raw_positions or offset >= len(self._raw_positions):
+            return None
+        return self._body_start + self._raw_positions[offset]
+
+    def span(self, at: Path, key: bool = False) -> Span:
+        outer_span: Span = self.outer.span(self.outer_at)
+        found = self.inner.offsets(at)
+        if found is None:
+            return outer_span
+        start, end = (found.key_start, found.key_end) if key and found.key_start >= 0 else (
+            found.start,
+            found.end,
+        )
+        raw_start, raw_end = self._map(start), self._map(end)
+        if raw_start is None or raw_end is None:
+            return outer_span
+        lines: LineMap = self.outer.line_map
+        return lines.span(raw_start, raw_end)
+
+    def pointer(self, at: Path) -> str:
+        outer_pointer: str = self.outer.pointer(self.outer_at)
+        return outer_pointer + json_pointer(at)

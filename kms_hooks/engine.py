@@ -1,0 +1,111 @@
+"""Files in, findings out: reads each file with the sources of a hook and runs the checker."""
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from kms_hooks.checker import Checked, Selection, check
+from kms_hooks.model import ERROR, Finding, Subject, Where
+from kms_hooks.rules import Context
+from kms_hooks.sources import load
+from kms_hooks.sources.base import FixedDocument, ParseError, Source, SourceFile
+
+
+@dataclass(frozen=True)
+class Options:
+    sources: tuple[str, ...]
+    context: Context = Context()
+    selection: Selection = Selection()
+
+
+@dataclass
+class Outcome:
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: int = 0
+    files_seen: int = 0
+    files_with_policies: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why), for -v
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (path, what was read), for -v
+    errors: list[str] = field(default_factory=list)  # internal errors, one line each
+
+
+def parse_error(path: str, error: ParseError, selection: Selection) -> list[Finding]:
+    if not selection.enabled("KMS001", path):
+        return []
+    where = Where(FixedDocument(path, error.span), ())
+    return [Finding("KMS001", ERROR, error.message, where)]
+
+
+def read_file(file: SourceFile, sources: list[Source]) -> tuple[list[Subject], str | None]:
+    """The policies in one file, and which source read them (None: no source's kind)."""
+    for source in sources:
+        if not source.sniff(file):
+            continue
+        subjects = source.read(file)
+        if subjects is not None:
+            return list(subjects), source.name
+    return [], None
+
+
+def run(files: Iterable[SourceFile], options: Options) -> Outcome:
+    sources = load(options.sources)
+    outcome = Outcome()
+    checked = Checked()
+    for file in files:
+        outcome.files_seen += 1
+        try:
+            subjects, source_name = read_file(file, sources)
+        except ParseError as error:
+            outcome.findings.extend(parse_error(file.path, error, options.selection))
+            continue
+        except Exception as error:  # a bug must not hide the other files' findings
+            outcome.errors.append(f"{file.path}: internal error: {type(error).__name__}: {error}")
+            continue
+        if source_name is None:
+            outcome.skipped.append((file.path, "holds no policy this hook reads"))
+            continue
+        if subjects:
+            outcome.files_with_policies += 1
+        for subject in subjects:
+            if subject.note:
+                outcome.notes.append((file.path, f"{subject.name}: {subject.note}"))
+        try:
+            check(subjects, options.context, options.selection, checked)
+        except Exception as error:
+            outcome.errors.append(f"{file.path}: internal error: {type(error).__name__}: {error}")
+    outcome.findings.extend(checked.findings)
+    outcome.suppressed = checked.suppressed
+    outcome.findings.sort(key=Finding.sort_key)
+    return outcome
+
+
+def expand_paths(paths: Iterable[str]) -> Iterator[str]:
+    """Files named on the command line, with directories walked (git-tracked files only inside a
+    git work tree, so ignored files are not checked)."""
+    for path in paths:
+        if not os.path.isdir(path):
+            yield path
+            continue
+        tracked = _git_files(path)
+        if tracked is not None:
+            yield from tracked
+            continue
+        for root, dirs, names in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if d not in (".git", "node_modules", ".terraform"))
+            for name in sorted(names):
+                yield os.path.normpath(os.path.join(root, name))
+
+
+def _git_files(directory: str) -> list[str] | None:
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+            cwd=directory, capture_output=True, check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    names = [n for n in listed.decode("utf-8", "surrogateescape").split("\0") if n]
+    files = (os.path.normpath(os.path.join(directory, n)) for n in sorted(names))
+    return [f for f in files if os.path.isfile(f)]

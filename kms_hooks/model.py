@@ -1,0 +1,229 @@
+"""The normalized policy model that every source produces and every rule reads.
+
+Sources turn file formats into these types; rules never see a file format.  Each element carries a
+`Where`: the document it was read from and its path there.  Line and column are computed from the
+path only when a finding is reported, so files without findings never pay for position tracking.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Union
+
+PathPart = Union[str, int]
+Path = tuple[PathPart, ...]
+
+# Kinds of policy; they decide which rules apply.
+IDENTITY = "identity"
+KEY = "key"
+ENDPOINT = "endpoint"
+GUARDRAIL = "guardrail"
+# A raw document with a Principal and KMS ARNs in Resource: a key or an endpoint policy.
+KEY_OR_ENDPOINT = "key-or-endpoint"
+GRANT = "grant"
+POLICY_KINDS = (IDENTITY, KEY, ENDPOINT, GUARDRAIL, KEY_OR_ENDPOINT)
+
+ERROR = "error"
+WARNING = "warning"
+NOTE = "note"
+SEVERITIES = (ERROR, WARNING, NOTE)
+SEVERITY_RANK = {NOTE: 1, WARNING: 2, ERROR: 3}
+
+# Placeholders that resolvers put inside a value's text for parts known by meaning, not by value.
+# Private-use code points cannot occur in a real ARN, so they never collide with written text.
+THIS_ACCOUNT = "\ue000"  # the account that deploys the template (AWS::AccountId, caller identity)
+SPECIFIC = "\ue001"  # one definite value that is not known here (a parameter, a policy variable)
+
+
+@dataclass(frozen=True)
+class Span:
+    """1-based line and column of the first character, and of the character after the last."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+class Document(Protocol):
+    """A parsed file (or a policy embedded in one) that can say where a path lies in its text."""
+
+    @property
+    def path(self) -> str:
+        """The file this document was read from, as given on the command line."""
+
+    def span(self, at: Path, key: bool = False) -> Span:
+        """Where the value at `at` is (or its key, with `key=True`)."""
+
+    def pointer(self, at: Path) -> str:
+        """How to name `at` in this document's own terms (a JSON Pointer, a YAML path, ...)."""
+
+
+@dataclass(frozen=True)
+class Where:
+    doc: Document
+    at: Path
+    key: bool = False
+
+    def span(self) -> Span:
+        return self.doc.span(self.at, self.key)
+
+    def pointer(self) -> str:
+        return self.doc.pointer(self.at)
+
+    def child(self, part: PathPart) -> Where:
+        return Where(self.doc, self.at + (part,))
+
+    def as_key(self) -> Where:
+        return Where(self.doc, self.at, True)
+
+
+@dataclass(frozen=True)
+class Value:
+    """A string element of a policy, such as one Action or Resource entry.
+
+    `text` is None when the value cannot be known (a parameter, a variable, an expression):
+    rules report nothing about unknown values.  `kind` is what a resolver knows the value to be
+    when the text alone would not say (a CloudFormation `Ref` to a key returns a key id);
+    `display` is how the value is written in the file when that is not `text`; `fix` is the
+    replacement a resolver can suggest.
+    """
+
+    text: str | None
+    where: Where
+    display: str | None = None
+    kind: str | None = None
+    fix: str | None = None
+
+    @property
+    def shown(self) -> str:
+        if self.display is not None:
+            return self.display
+        return self.text if self.text is not None else "(unknown)"
+
+
+@dataclass(frozen=True)
+class Condition:
+    operator: str
+    key: str
+    values: tuple[Value, ...]
+    where: Where
+
+
+@dataclass(frozen=True)
+class PrincipalEntry:
+    """One principal: `type` is AWS, Service, Federated, CanonicalUser, or "*" for `"Principal": "*"`."""
+
+    type: str
+    value: Value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A structural problem found while normalizing (reported by KMS002/KMS003)."""
+
+    rule: str
+    message: str
+    where: Where
+
+
+@dataclass(frozen=True)
+class Statement:
+    where: Where
+    sid: str | None
+    effect: str | None  # "Allow", "Deny", or None when absent or malformed
+    actions: tuple[Value, ...] | None  # None: the element is absent
+    not_actions: tuple[Value, ...] | None
+    resources: tuple[Value, ...] | None
+    not_resources: tuple[Value, ...] | None
+    principals: tuple[PrincipalEntry, ...] | None
+    not_principals: tuple[PrincipalEntry, ...] | None
+    conditions: tuple[Condition, ...]
+    # Where the element keys themselves are ("NotAction", "Principal", ...), for findings on a key.
+    keys: dict[str, Where] = field(default_factory=dict, compare=False, hash=False)
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def is_allow(self) -> bool:
+        return self.effect == "Allow"
+
+    @property
+    def is_deny(self) -> bool:
+        return self.effect == "Deny"
+
+    def key_where(self, name: str) -> Where:
+        return self.keys.get(name, self.where)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One policy document in its context.
+
+    `statements` is None when the resource carries no policy at all (a KMS key with the default
+    key policy, a VPC endpoint with the default full-access policy).  `complete` is False for a
+    lone statement (a fragment): whole-policy rules skip it.  `known_source` says the kind comes
+    from the resource that holds the policy, not from a guess on a raw document.
+    """
+
+    kind: str
+    name: str
+    where: Where
+    statements: tuple[Statement, ...] | None
+    version: str | None = None
+    complete: bool = True
+    known_source: bool = False
+    aws_managed: bool = False
+    # Facts about the resource around the policy: "bypass_policy_lockout_safety_check",
+    # "service_name" of an endpoint, ...; each a Value at its own location.
+    attributes: dict[str, Value] = field(default_factory=dict, compare=False, hash=False)
+    resource_where: Where | None = None  # the resource block, for findings about the resource
+    ignored_rules: frozenset[str] = frozenset()  # silenced in the file itself (template Metadata)
+    problems: tuple[Problem, ...] = ()
+    note: str | None = None  # said with -v: how the kind was decided, what was left unknown
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A KMS grant resource (aws_kms_grant)."""
+
+    name: str
+    where: Where
+    operations: tuple[Value, ...] | None
+    grantee: Value | None
+    key_id: Value | None
+    constraints: Where | None  # the constraints block, None when absent
+    operations_where: Where | None = None
+    ignored_rules: frozenset[str] = frozenset()
+    problems: tuple[Problem, ...] = ()
+    note: str | None = None
+
+
+Subject = Union[Policy, Grant]
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    message: str
+    where: Where
+    subject_name: str = ""
+    policy_kind: str = ""
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        span = self.where.span()
+        return (self.where.doc.path, span.line, span.column, self.rule)
+
+
+def json_type_name(value: Any) -> str:
+    """The JSON name of a parsed value's type, for messages about elements of the wrong type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"

@@ -1,0 +1,101 @@
+"""The rule registry.  Each rule module registers its rules with `@rule`; nothing else lists them."""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Union
+
+from kms_hooks.model import Grant, Policy, Where
+
+# Modules that hold rules, imported on first use of the registry.
+RULE_MODULES = (
+    "kms_hooks.rules.structure",
+    "kms_hooks.rules.identity",
+    "kms_hooks.rules.key",
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What rules may depend on besides the policy: the user's configuration."""
+
+    trusted_accounts: frozenset[str] = frozenset()
+    sensitive_actions: frozenset[str] = frozenset({"PutKeyPolicy", "ScheduleKeyDeletion"})
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a rule says: a message at an element, with a severity when not the rule's default."""
+
+    message: str
+    where: Where
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    finds: str
+    why: str
+    bad: str
+    good: str
+    guidance: str  # the heading of the AWS guidance the rule comes from
+    suppress: str = ""
+
+
+Check = Callable[..., Iterable[Report]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: str  # the default; some rules choose per finding (see summary)
+    summary: str  # one line: when it fires
+    kinds: frozenset[str]  # policy kinds it reads, or {"grant"}
+    doc: RuleDoc
+    check: Check | None = field(compare=False)  # None: findings made while reading files
+
+    def applies_to(self, subject: Union[Policy, Grant]) -> bool:
+        kind = "grant" if isinstance(subject, Grant) else subject.kind
+        return kind in self.kinds
+
+
+_REGISTRY: dict[str, Rule] = {}
+_loaded = False
+
+
+def rule(id: str, name: str, severity: str, summary: str, kinds: Iterable[str],
+         doc: RuleDoc) -> Callable[[Check], Check]:
+    def register(check: Check) -> Check:
+        if id in _REGISTRY:
+            raise ValueError(f"rule {id} is registered twice")
+        _REGISTRY[id] = Rule(id, name, severity, summary, frozenset(kinds), doc, check)
+        return check
+
+    return register
+
+
+def declare(id: str, name: str, severity: str, summary: str, doc: RuleDoc) -> None:
+    """A rule whose findings the reading layer makes (a file that cannot be parsed)."""
+    _REGISTRY[id] = Rule(id, name, severity, summary, frozenset(), doc, None)
+
+
+def all_rules() -> list[Rule]:
+    global _loaded
+    if not _loaded:
+        for module in RULE_MODULES:
+            importlib.import_module(module)
+        _loaded = True
+    return sorted(_REGISTRY.values(), key=lambda r: r.id)
+
+
+def get(rule_id: str) -> Rule | None:
+    return {r.id: r for r in all_rules()}.get(rule_id.upper())
+
+
+def iter_matching(patterns: Iterable[str]) -> Iterator[Rule]:
+    """Rules named by ids or id prefixes (`KMS1` is every KMS1xx rule)."""
+    wanted = [p.upper() for p in patterns]
+    for r in all_rules():
+        if any(r.id.startswith(p) or r.name == p.lower() for p in wanted):
+            yield r

@@ -1,0 +1,178 @@
+"""What several rules need to know about a statement: the KMS actions it grants, what its
+resources are, and whether its conditions close the resource perimeter."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+from kms_hooks.kms import arn
+from kms_hooks.kms.facts import ALL, describe, expand, glob_match, has_wildcard
+from kms_hooks.model import Condition, Policy, Statement, Value, Where
+
+T = TypeVar("T")
+
+
+def memo(statement: Statement, name: str, compute: Callable[[], T]) -> T:
+    """Computes a fact about a statement once, however many rules ask for it."""
+    cache: dict[str, Any] | None = statement.__dict__.get("_memo")
+    if cache is None:
+        cache = {}
+        object.__setattr__(statement, "_memo", cache)
+    if name not in cache:
+        cache[name] = compute()
+    result: T = cache[name]
+    return result
+
+
+@dataclass(frozen=True)
+class ActionGrant:
+    """One `Action` entry (or the whole `NotAction`) and the KMS actions it reaches."""
+
+    where: Where
+    written: str  # as written, for messages
+    actions: frozenset[str]
+    literal: bool  # names one action without wildcards
+    value: Value | None  # None for NotAction
+
+
+def action_grants(statement: Statement) -> list[ActionGrant]:
+    """The KMS actions each entry reaches: the statement grants them if it is an Allow."""
+    def compute() -> list[ActionGrant]:
+        grants = []
+        for value in statement.actions or ():
+            if value.text is None:
+                continue
+            grants.append(ActionGrant(value.where, value.shown, expand(value.text),
+                                      not has_wildcard(value.text), value))
+        if statement.not_actions is not None:
+            excluded: set[str] = set()
+            known = True
+            for value in statement.not_actions:
+                if value.text is None:
+                    known = False
+                else:
+                    excluded |= expand(value.text)
+            if known:
+                grants.append(ActionGrant(statement.key_where("NotAction"), '"NotAction"',
+                                          ALL - excluded, False, None))
+        return grants
+
+    return memo(statement, "action_grants", compute)
+
+
+def granted_actions(statement: Statement) -> frozenset[str]:
+    def compute() -> frozenset[str]:
+        found: set[str] = set()
+        for grant in action_grants(statement):
+            found |= grant.actions
+        return frozenset(found)
+
+    return memo(statement, "granted_actions", compute)
+
+
+def resources(statement: Statement, policy: Policy) -> list[tuple[Value, arn.Resource]]:
+    return memo(statement, "resources", lambda: [
+        (value, arn.classify_value(value, policy.version)) for value in statement.resources or ()
+    ])
+
+
+def explain_actions(grants: list[ActionGrant], relevant: frozenset[str]) -> str:
+    """The written entries that reach `relevant` actions, with what patterns expanded to."""
+    parts = []
+    for grant in grants:
+        reached = grant.actions & relevant
+        if not reached:
+            continue
+        if grant.literal:
+            parts.append(grant.written)
+        elif grant.value is None:
+            parts.append(f"NotAction, which leaves {describe(reached, 3)}")
+        elif reached == ALL:
+            parts.append(f"{grant.written} (every KMS action)")
+        else:
+            parts.append(f"{grant.written} ({describe(reached, 3)})")
+    return ", ".join(parts)
+
+
+# Condition operators ---------------------------------------------------------------------------
+
+POSITIVE = frozenset({"stringequals", "stringlike", "stringequalsignorecase", "arnequals",
+                      "arnlike"})
+NEGATED = frozenset({"stringnotequals", "stringnotlike", "stringnotequalsignorecase",
+                     "arnnotequals", "arnnotlike"})
+
+
+@dataclass(frozen=True)
+class Operator:
+    qualifier: str  # "", "foranyvalue" or "forallvalues"
+    base: str  # lower case, without qualifier or IfExists
+    if_exists: bool
+
+
+def operator(name: str) -> Operator:
+    lowered = name.lower()
+    qualifier = ""
+    for prefix in ("foranyvalue:", "forallvalues:"):
+        if lowered.startswith(prefix):
+            qualifier, lowered = prefix[:-1], lowered[len(prefix):]
+    if_exists = lowered.endswith("ifexists")
+    if if_exists:
+        lowered = lowered[: -len("ifexists")]
+    return Operator(qualifier, lowered, if_exists)
+
+
+def only_wildcards(value: Value) -> bool:
+    return value.text is not None and value.text.strip("*?") == ""
+
+
+def pins(condition: Condition, keys: frozenset[str],
+         multivalued: frozenset[str] = frozenset()) -> bool:
+    """A positive test, not IfExists, of one of `keys`, with a value that is not only wildcards.
+
+    Multivalued keys count only with ForAnyValue; ForAllValues never pins (it holds when the
+    key is absent).  Unknown values (template references, policy variables) count as specific.
+    """
+    key = condition.key.lower()
+    if key not in keys:
+        return False
+    op = operator(condition.operator)
+    if op.base not in POSITIVE or op.if_exists or op.qualifier == "forallvalues":
+        return False
+    if key in multivalued and op.qualifier != "foranyvalue":
+        return False
+    return bool(condition.values) and not any(only_wildcards(v) for v in condition.values)
+
+
+RESOURCE_PERIMETER_KEYS = frozenset({"aws:resourceaccount", "aws:resourceorgid",
+                                     "aws:resourceorgpaths"})
+_MULTIVALUED_PERIMETER = frozenset({"aws:resourceorgpaths"})
+
+
+def perimeter_closed(statement: Statement, policy: Policy, actions: frozenset[str],
+                     resource_text: str) -> bool:
+    """Whether the statement's reach to other accounts' keys is closed: by its own resource
+    perimeter condition, or by a Deny in the same policy (the data-perimeter pattern)."""
+    if any(pins(c, RESOURCE_PERIMETER_KEYS, _MULTIVALUED_PERIMETER) for c in statement.conditions):
+        return True
+    for other in policy.statements or ():
+        if not other.is_deny or not _denies_outside_perimeter(other):
+            continue
+        if not actions <= granted_actions(other):
+            continue
+        if any(v.text is not None and glob_match(v.text, resource_text)
+               for v in other.resources or ()):
+            return True
+    return False
+
+
+def _denies_outside_perimeter(statement: Statement) -> bool:
+    for condition in statement.conditions:
+        op = operator(condition.operator)
+        if condition.key.lower() in RESOURCE_PERIMETER_KEYS and op.base == "stringnotequals" \
+                and op.qualifier in ("", "foranyvalue", "forallvalues"):
+            return True
+    return False
+
+
+def condition_keys(statement: Statement) -> set[str]:
+    return {c.key.lower() for c in statement.conditions}

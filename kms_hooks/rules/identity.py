@@ -1,0 +1,634 @@
+"""Rules for identity policies, from AWS's "Best practices for IAM policies" for KMS."""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from kms_hooks.kms import arn
+from kms_hooks.kms.facts import (
+    ALIAS_OPERATIONS,
+    ALL,
+    CROSS_ACCOUNT_USE,
+    KEY_SCOPED,
+    STAR_ONLY,
+    TABLE_VERSION,
+    canonical,
+    describe,
+    expand,
+    has_wildcard,
+    is_kms_action,
+    nearest,
+)
+from kms_hooks.model import (
+    ENDPOINT,
+    ERROR,
+    GUARDRAIL,
+    IDENTITY,
+    KEY,
+    KEY_OR_ENDPOINT,
+    NOTE,
+    POLICY_KINDS,
+    WARNING,
+    Policy,
+    Statement,
+)
+from kms_hooks.rules import Context, Report, RuleDoc, rule
+from kms_hooks.rules.common import (
+    action_grants,
+    condition_keys,
+    explain_actions,
+    granted_actions,
+    perimeter_closed,
+    resources,
+)
+
+_KEY_ARN_EXAMPLE = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+_ACCOUNT_PATTERN = "arn:aws:kms:*:111122223333:key/*"
+
+
+def _allows(policy: Policy) -> Iterator[Statement]:
+    for statement in policy.statements or ():
+        if statement.is_allow:
+            yield statement
+
+
+def _reach_severity(actions: frozenset[str], closed: bool) -> str:
+    if actions & CROSS_ACCOUNT_USE and not closed:
+        return ERROR
+    return WARNING
+
+
+@rule("KMS101", "resource-star", ERROR,
+      'an identity policy allows key-scoped KMS actions on "Resource": "*" (error for '
+      "cross-account cryptographic and grant operations, warning for the rest)",
+      (IDENTITY,),
+      RuleDoc(
+          finds="""
+              An Allow in an IAM identity policy that grants a KMS action which works on keys
+              (cryptographic operations, grant operations, DescribeKey, key management) with
+              "Resource": "*".  Error for the operations that can use other accounts' keys
+              (Decrypt, Encrypt, GenerateDataKey*, ReEncrypt*, Sign, Verify, *Mac, CreateGrant,
+              RetireGrant, RevokeGrant, ...); warning for read-only metadata (DescribeKey,
+              GetPublicKey, GetKeyRotationStatus, ListGrants) and for key management actions.
+              Star-only actions (CreateKey, ListKeys, ListAliases, GenerateRandom, custom key
+              stores) and alias operations are not reported: "*" is right for them.  A resource
+              perimeter condition (aws:ResourceAccount, aws:ResourceOrgID,
+              aws:ResourceOrgPaths) or a data-perimeter Deny lowers an error to a warning.
+          """,
+          why="""
+              In an identity policy "*" is not "our keys": it is every KMS key in every account
+              whose key policy lets this account in.  If any other account, trusted or not,
+              grants your account kms:Decrypt on its key, this statement completes the
+              permission, and your role can decrypt with their key.  Tag and alias conditions
+              do not close this, because the key's owner sets tags and aliases.
+
+              kms:TagResource while creating keys: CreateKey needs "*", but TagResource does
+              not; scope it to the account's keys with arn:aws:kms:REGION:ACCOUNT:key/*.
+          """,
+          bad="""
+              {"Effect": "Allow",
+               "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+               "Resource": "*"}
+          """,
+          good=f"""
+              {{"Effect": "Allow",
+               "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+               "Resource": "{_KEY_ARN_EXAMPLE}"}}
+
+              or, when listing keys is impractical, the keys of one trusted account:
+               "Resource": "{_ACCOUNT_PATTERN}"
+          """,
+          guidance='Best practices for IAM policies: "Avoid "Resource": "*" in an IAM policy" '
+                   'and "Specify KMS keys in an IAM policy".',
+          suppress="""
+              Some roles must use keys in many accounts by design, such as a CDK deployment
+              role or a central backup role.  Add a resource perimeter condition
+              (aws:ResourceOrgID or aws:ResourceAccount) so that only your organization's keys
+              are reachable, or silence the rule for that file with per-file-ignores, or for a
+              CloudFormation resource with Metadata: {"kms-hooks": {"ignore": ["KMS101"],
+              "reason": "..."}}.
+          """,
+      ))
+def resource_star(policy: Policy, context: Context) -> Iterator[Report]:
+    for statement in _allows(policy):
+        relevant = granted_actions(statement) & KEY_SCOPED
+        if not relevant:
+            continue
+        for value, resource in resources(statement, policy):
+            if resource.kind != arn.STAR:
+                continue
+            closed = perimeter_closed(statement, policy, relevant, value.text or "*")
+            acts = explain_actions(action_grants(statement), relevant)
+            if closed:
+                message = (f'{acts} on "Resource": "*" reach every KMS key that the resource '
+                           "perimeter condition admits, not only the keys this principal needs; "
+                           f"list the key ARNs or arn:aws:kms:*:ACCOUNT:key/*")
+            else:
+                message = (f'{acts} on "Resource": "*" reach any KMS key, in any account, whose '
+                           "key policy lets this account use it; list the key ARNs or "
+                           "arn:aws:kms:*:ACCOUNT:key/*")
+            yield Report(message, value.where, _reach_severity(relevant, closed))
+
+
+_RESOURCE_KINDS = (IDENTITY, KEY, ENDPOINT, KEY_OR_ENDPOINT, GUARDRAIL)
+
+
+@rule("KMS102", "key-id-in-resource", ERROR,
+      "a Resource entry is a key id, a malformed KMS ARN, or a reference that returns a key id",
+      _RESOURCE_KINDS,
+      RuleDoc(
+          finds="""
+              A "Resource" entry that is a bare key id (a UUID or mrk- id), a KMS ARN that
+              matches nothing (no key/ part, an empty account or region), or a template
+              reference that returns a key id: a CloudFormation Ref to an AWS::KMS::Key or
+              Fn::GetAtt [Key, KeyId], a Terraform .key_id or .id of a key, or a key ARN passed
+              as the KeyId of a SAM KMS policy template.
+          """,
+          why="""
+              IAM compares Resource with ARNs.  A key id never equals an ARN, so the statement
+              grants (or denies) nothing on that key.  The permission the author meant is
+              missing, and someone usually "fixes" it later with "Resource": "*".
+          """,
+          bad="""
+              "Resource": "1234abcd-12ab-34cd-56ef-1234567890ab"
+              "Resource": {"Ref": "DataKey"}                      (CloudFormation)
+              resources = [aws_kms_key.data.key_id]               (Terraform)
+          """,
+          good=f"""
+              "Resource": "{_KEY_ARN_EXAMPLE}"
+              "Resource": {{"Fn::GetAtt": ["DataKey", "Arn"]}}
+              resources = [aws_kms_key.data.arn]
+          """,
+          guidance='Best practices for IAM policies: "Specify KMS keys in an IAM policy" (a key '
+                   "ID cannot represent a KMS key in the Resource element).",
+      ))
+def key_id_in_resource(policy: Policy, context: Context) -> Iterator[Report]:
+    for statement in policy.statements or ():
+        verb = "denies" if statement.is_deny else "grants"
+        for value, resource in resources(statement, policy):
+            if resource.kind == arn.KEY_ID:
+                fix = value.fix or "the key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID)"
+                yield Report(f"{value.shown} is a key id, which IAM never matches: the "
+                             f"statement {verb} nothing on that key; use {fix}", value.where)
+            elif resource.kind == arn.MALFORMED:
+                yield Report(f"{value.shown} is not a valid KMS key ARN ({_malformed(resource)})"
+                             f": IAM matches nothing with it; use "
+                             "arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID", value.where)
+
+
+def _malformed(resource: arn.Resource) -> str:
+    if resource.account == "" and resource.region != "":
+        return "the account is empty"
+    if resource.region == "" and resource.resource:
+        return "the region is empty"
+    if resource.resource == "key/":
+        return "the key id is empty"
+    return "no key/ or alias/ part"
+
+
+@rule("KMS103", "alias-as-key", ERROR,
+      "a Resource entry is an alias name, or an alias ARN in a statement with no alias operation",
+      _RESOURCE_KINDS,
+      RuleDoc(
+          finds="""
+              A "Resource" entry that is an alias name (alias/...), which matches nothing in any
+              statement, or an alias ARN (or a reference that returns one) in a statement that
+              grants no alias operation (CreateAlias, UpdateAlias, DeleteAlias).
+          """,
+          why="""
+              An alias ARN in Resource applies to the alias itself, never to the key behind it:
+              kms:Decrypt on arn:...:alias/app grants nothing on the key.  Authors who meant
+              "the key this alias points to" end up with a permission that does nothing.
+          """,
+          bad="""
+              {"Effect": "Allow", "Action": "kms:Decrypt",
+               "Resource": "arn:aws:kms:us-east-1:111122223333:alias/app"}
+          """,
+          good="""
+              {"Effect": "Allow", "Action": "kms:Decrypt",
+               "Resource": "arn:aws:kms:*:111122223333:key/*",
+               "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/app"}}}
+          """,
+          guidance='Best practices for IAM policies: "Specify KMS keys in an IAM policy" (an '
+                   "alias ARN applies to the alias, not to the KMS key); Controlling access to "
+                   "aliases.",
+      ))
+def alias_as_key(policy: Policy, context: Context) -> Iterator[Report]:
+    for statement in policy.statements or ():
+        alias_ops = bool(granted_actions(statement) & ALIAS_OPERATIONS)
+        for value, resource in resources(statement, policy):
+            if resource.kind == arn.ALIAS_NAME:
+                yield Report(f"{value.shown} is an alias name, which IAM never matches in "
+                             "Resource; use the key ARN, or an account-pinned key pattern such "
+                             "as arn:aws:kms:*:ACCOUNT:key/* with ForAnyValue:StringEquals on "
+                             "kms:ResourceAliases", value.where)
+            elif resource.kind == arn.ALIAS_ARN and not alias_ops:
+                yield Report(f"{value.shown} is an alias ARN: it applies to the alias, never to "
+                             "the key behind it; use the key ARN, or arn:aws:kms:*:ACCOUNT:key/* "
+                             "with ForAnyValue:StringEquals on kms:ResourceAliases (alias names)",
+                             value.where)
+
+
+@rule("KMS104", "any-account-key-pattern", ERROR,
+      "a KMS ARN pattern with a wildcard account allows key-scoped actions (severity as KMS101)",
+      (IDENTITY,),
+      RuleDoc(
+          finds="""
+              A KMS ARN pattern whose account is a wildcard, or that ends in * before the
+              account (arn:aws:kms:*:*:key/*, arn:aws:kms:us-east-1:*:*, arn:aws:kms:*), in an
+              Allow that grants actions on keys, without a resource perimeter.  Severity as for
+              KMS101.  A pattern fixed to one account (arn:aws:kms:*:111122223333:key/*) is
+              what AWS recommends when listing keys is impractical and is not reported.
+          """,
+          why="""
+              A wildcard account reaches the same keys as "Resource": "*": every key in every
+              account whose key policy admits this account.
+          """,
+          bad='"Resource": "arn:aws:kms:*:*:key/*"',
+          good=f'"Resource": "{_ACCOUNT_PATTERN}"',
+          guidance='Best practices for IAM policies: "Specify KMS keys in an IAM policy" (limit '
+                   "access to KMS keys in a trusted account).",
+          suppress="As for KMS101: a resource perimeter condition, per-file-ignores, or "
+                   "template Metadata.",
+      ))
+def any_account_key_pattern(policy: Policy, context: Context) -> Iterator[Report]:
+    for statement in _allows(policy):
+        relevant = granted_actions(statement) & KEY_SCOPED
+        if not relevant:
+            continue
+        for value, resource in resources(statement, policy):
+            if resource.kind != arn.KEY_PATTERN or not resource.any_account:
+                continue
+            assert value.text is not None
+            if perimeter_closed(statement, policy, relevant, value.text):
+                continue
+            acts = explain_actions(action_grants(statement), relevant)
+            yield Report(f"{acts} on {value.shown}: the wildcard account reaches KMS keys in "
+                         "every account whose key policy lets this account use them; fix the "
+                         "account (arn:aws:kms:*:ACCOUNT:key/*) or list the key ARNs",
+                         value.where, _reach_severity(relevant, False))
+
+
+_ACCOUNT_IN_ARN = re.compile(r"arn:[^:]*:(?:iam|sts)::(\d{12}):")
+
+
+@rule("KMS105", "untrusted-account", WARNING,
+      "a key ARN or key policy principal names an account that is not trusted (only with "
+      "trusted accounts configured)",
+      (IDENTITY, KEY, KEY_OR_ENDPOINT, ENDPOINT),
+      RuleDoc(
+          finds="""
+              Only when trusted accounts are configured (--trusted-account or
+              trusted-accounts in the configuration): a KMS key or alias ARN, or an
+              account-bound pattern, in an Allow's "Resource" whose account is not in the list,
+              and an account named in a key policy's Principal (root ARN, bare account id,
+              role or user ARN) that is not in the list.  The account that deploys a template
+              (AWS::AccountId, aws_caller_identity) is always trusted.
+          """,
+          why="""
+              A policy that uses another account's key sends your data's protection to that
+              account: whoever controls the key controls decryption.  A key policy that names
+              another account opens your key to it.
+          """,
+          bad='"Resource": "arn:aws:kms:us-east-1:444455556666:key/*"   (444455556666 not trusted)',
+          good='"Resource": "arn:aws:kms:us-east-1:111122223333:key/*"   (--trusted-account '
+               "111122223333)",
+          guidance='Best practices for IAM policies: "Specify KMS keys in an IAM policy" (limit '
+                   "access to KMS keys in a trusted AWS account).",
+      ))
+def untrusted_account(policy: Policy, context: Context) -> Iterator[Report]:
+    trusted = context.trusted_accounts
+    if not trusted:
+        return
+    listed = ", ".join(sorted(trusted))
+    for statement in _allows(policy):
+        for value, resource in resources(statement, policy):
+            account = resource.named_account
+            if account and account not in trusted and resource.kind in (
+                    arn.KEY_ARN, arn.KEY_PATTERN, arn.ALIAS_ARN):
+                yield Report(f"{value.shown} is a key in account {account}, which is not a "
+                             f"trusted account ({listed})", value.where)
+        if policy.kind not in (KEY, KEY_OR_ENDPOINT):
+            continue
+        for principal in statement.principals or ():
+            text = principal.value.text
+            if principal.type != "AWS" or text is None:
+                continue
+            match = _ACCOUNT_IN_ARN.match(text)
+            account = match.group(1) if match else text if re.fullmatch(r"\d{12}", text) else None
+            if account and account not in trusted:
+                yield Report(f"the key policy lets account {account} in ({principal.value.shown})"
+                             f", which is not a trusted account ({listed})",
+                             principal.value.where)
+
+
+def _is_wildcard_statement(statement: Statement) -> bool:
+    return any(g.actions == ALL for g in action_grants(statement))
+
+
+@rule("KMS106", "sensitive-in-identity-policy", WARNING,
+      "an identity policy grants kms:PutKeyPolicy or kms:ScheduleKeyDeletion (or a configured "
+      "sensitive action)", (IDENTITY,),
+      RuleDoc(
+          finds="""
+              An identity policy that allows a sensitive action, kms:PutKeyPolicy or
+              kms:ScheduleKeyDeletion (plus any listed in sensitive-actions), directly or
+              through a wildcard such as kms:Put* or kms:Schedule*.  Statements that grant every
+              KMS action are reported by KMS108 instead.
+          """,
+          why="""
+              Changing a key policy or deleting a key decides who can ever read the data
+              protected by the key; a deleted key makes its ciphertexts unrecoverable.  Such
+              permissions belong in the key policy of each key, where they affect that key
+              alone, not in an IAM policy that may reach many keys.
+          """,
+          bad='{"Effect": "Allow", "Action": "kms:ScheduleKeyDeletion", '
+              '"Resource": "arn:aws:kms:*:111122223333:key/*"}',
+          good="""
+              In the key policy of the one key:
+              {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/KeyAdmin"},
+               "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}
+          """,
+          guidance='Best practices for IAM policies: "Use key policies".',
+      ))
+def sensitive_in_identity_policy(policy: Policy, context: Context) -> Iterator[Report]:
+    sensitive = frozenset(c for c in (canonical(a.split(":")[-1]) for a in context.sensitive_actions)
+                          if c)
+    for statement in _allows(policy):
+        if _is_wildcard_statement(statement):
+            continue
+        for grant in action_grants(statement):
+            found = grant.actions & sensitive
+            if found:
+                via = "" if grant.literal else f" through {grant.written}"
+                yield Report(f"{describe(found)} granted in an identity policy{via}; grant it in "
+                             "the key policy of each key that needs it", grant.where)
+
+
+@rule("KMS107", "create-key-unconstrained", WARNING,
+      "an identity policy grants kms:CreateKey without a condition", (IDENTITY,),
+      RuleDoc(
+          finds="""
+              An identity policy statement that allows kms:CreateKey (directly or through a
+              wildcard such as kms:Create*) with no Condition.  Statements that grant every KMS
+              action are reported by KMS108 instead.
+          """,
+          why="""
+              Whoever creates a KMS key writes its key policy, and so can give themselves and
+              others any permission on it.  Limit who may create keys, and which keys, with
+              conditions such as kms:KeySpec, kms:KeyUsage, kms:KeyOrigin or kms:MultiRegion.
+          """,
+          bad='{"Effect": "Allow", "Action": "kms:CreateKey", "Resource": "*"}',
+          good="""
+              {"Effect": "Allow", "Action": "kms:CreateKey", "Resource": "*",
+               "Condition": {"StringEquals": {"kms:KeySpec": "SYMMETRIC_DEFAULT",
+                                              "kms:KeyUsage": "ENCRYPT_DECRYPT"}}}
+          """,
+          guidance='Best practices for IAM policies: "Limit CreateKey permission".',
+      ))
+def create_key_unconstrained(policy: Policy, context: Context) -> Iterator[Report]:
+    for statement in _allows(policy):
+        if statement.conditions or _is_wildcard_statement(statement):
+            continue
+        # On anything but "*" CreateKey is never allowed (KMS110 says so): nothing to constrain.
+        kinds = [r.kind for _, r in resources(statement, policy)]
+        if statement.resources is not None and not any(k in (arn.STAR, arn.UNKNOWN) for k in kinds):
+            continue
+        if "CreateKey" in granted_actions(statement):
+            yield Report("kms:CreateKey is granted without a condition: whoever creates a key "
+                         "writes its key policy; limit it with kms:KeySpec, kms:KeyUsage, "
+                         "kms:KeyOrigin or kms:MultiRegion", statement.where)
+
+
+@rule("KMS108", "wildcard-kms-action", WARNING,
+      "an identity policy grants kms:* or * (every KMS action)", (IDENTITY,),
+      RuleDoc(
+          finds="""
+              An identity policy statement that allows every KMS action: "kms:*", "*", or a
+              NotAction that excludes no KMS action.
+          """,
+          why="""
+              Every KMS action includes deleting keys, changing key policies and creating
+              grants for other principals.  Least privilege: list the actions the principal
+              needs.
+          """,
+          bad='{"Effect": "Allow", "Action": "kms:*", "Resource": "arn:aws:kms:*:111122223333:key/*"}',
+          good='{"Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], '
+               '"Resource": "arn:aws:kms:*:111122223333:key/*"}',
+          guidance="Best practices for IAM policies: the least privileged principle.",
+          suppress="Administrator roles that must hold every action: per-file-ignores, or "
+                   "template Metadata with a reason.",
+      ))
+def wildcard_kms_action(policy: Policy, context: Context) -> Iterator[Report]:
+    for statement in _allows(policy):
+        for grant in action_grants(statement):
+            if grant.actions == ALL:
+                yield Report(f"{grant.written} grants every KMS action, key deletion and key "
+                             "policy changes included; list the KMS actions needed", grant.where)
+                break
+
+
+@rule("KMS109", "allow-with-not", ERROR,
+      "an Allow uses NotAction or NotResource and so grants KMS actions or keys by exclusion",
+      (IDENTITY, KEY, KEY_OR_ENDPOINT, ENDPOINT),
+      RuleDoc(
+          finds="""
+              An Allow statement that uses "NotAction" while KMS actions remain granted, or
+              "NotResource" while it grants KMS actions and does not exclude KMS keys.
+          """,
+          why="""
+              An Allow with NotAction grants everything not listed, including every KMS action
+              AWS adds later; an Allow with NotResource grants on every resource not listed, keys
+              in other accounts included.  Neither says what is granted.
+          """,
+          bad='{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}',
+          good='{"Effect": "Allow", "Action": ["kms:Decrypt"], '
+               f'"Resource": "{_KEY_ARN_EXAMPLE}"}}',
+          guidance="Best practices for IAM policies: the least privileged principle; IAM User "
+                   "Guide: NotAction and NotResource with Allow.",
+      ))
+def allow_with_not(policy: Policy, context: Context) -> Iterator[Report]:
+    for statement in _allows(policy):
+        granted = granted_actions(statement)
+        if statement.not_actions is not None and granted:
+            yield Report(f'"NotAction" grants by exclusion: {describe(granted)} remain allowed; '
+                         '"Action" should list what is granted', statement.key_where("NotAction"))
+        if statement.not_resources is not None and granted & KEY_SCOPED \
+                and not any(_covers_all_keys(v.text) for v in statement.not_resources):
+            yield Report(f'"NotResource" grants {describe(granted & KEY_SCOPED)} on every KMS key '
+                         'not listed, in any account; "Resource" should list the keys',
+                         statement.key_where("NotResource"))
+
+
+def _covers_all_keys(text: str | None) -> bool:
+    if text is None:
+        return True  # unknown: no finding
+    resource = arn.classify(text)
+    return resource.kind == arn.STAR or (resource.kind == arn.KEY_PATTERN and resource.any_account
+                                         and resource.resource in ("*", "key/*"))
+
+
+@rule("KMS110", "star-only-action-scoped", WARNING,
+      'a star-only action (CreateKey, ListKeys, ...) is granted only on specific resources, so '
+      "it does nothing", (IDENTITY,),
+      RuleDoc(
+          finds="""
+              An action that accepts no resource but "*" (kms:CreateKey, kms:GenerateRandom,
+              kms:ListAliases, kms:ListKeys, the custom key store actions), named literally in
+              an Allow whose Resource lists only specific resources.  kms:ListRetirableGrants is
+              left out: the service reference gives it no resource type, but it reaches only the
+              caller's own account.
+          """,
+          why="""
+              IAM never matches these actions against a key or alias ARN, so the permission
+              does nothing, and the call fails with AccessDenied.
+          """,
+          bad=f'{{"Effect": "Allow", "Action": ["kms:ListKeys", "kms:Decrypt"], '
+              f'"Resource": "{_ACCOUNT_PATTERN}"}}',
+          good="""
+              {"Effect": "Allow", "Action": "kms:ListKeys", "Resource": "*"},
+              {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*:111122223333:key/*"}
+          """,
+          guidance='Best practices for IAM policies: "When to use "Resource": "*"".',
+      ))
+def star_only_action_scoped(policy: Policy, context: Context) -> Iterator[Report]:
+    for statement in _allows(policy):
+        if statement.resources is None:
+            continue
+        classes = [r.kind for _, r in resources(statement, policy)]
+        if not classes or any(k in (arn.STAR, arn.UNKNOWN) for k in classes):
+            continue
+        for grant in action_grants(statement):
+            if not grant.literal or grant.value is None:
+                continue
+            found = grant.actions & (STAR_ONLY - {"ListRetirableGrants"})
+            if found:
+                yield Report(f"{grant.written} accepts only \"Resource\": \"*\"; on the resources "
+                             "listed here it is never allowed; move it to a statement with "
+                             '"Resource": "*"', grant.where)
+
+
+@rule("KMS111", "unknown-kms-action", ERROR,
+      "a kms: action or pattern matches no KMS action (error for a near-typo, warning otherwise)",
+      POLICY_KINDS,
+      RuleDoc(
+          finds="""
+              A "kms:" entry in Action or NotAction that matches no KMS action.  Error when it is
+              a near-typo of a known action (kms:Decrpyt); warning otherwise, since AWS may have
+              added the action after the checker's action table was built.
+          """,
+          why="""
+              IAM accepts unknown action names silently; the statement simply grants (or denies)
+              nothing for it.  A typo in a Deny is worse: the guardrail is not there.
+          """,
+          bad='"Action": "kms:Decrpyt"',
+          good='"Action": "kms:Decrypt"',
+          guidance="Service Authorization Reference: actions defined by AWS Key Management "
+                   "Service.",
+      ))
+def unknown_kms_action(policy: Policy, context: Context) -> Iterator[Report]:
+    for statement in policy.statements or ():
+        for value in (statement.actions or ()) + (statement.not_actions or ()):
+            text = value.text
+            if text is None or not is_kms_action(text) or expand(text):
+                continue
+            name = text.partition(":")[2]
+            suggestion = None if has_wildcard(name) else nearest(name)
+            if suggestion:
+                yield Report(f"{value.shown} is not a KMS action: did you mean kms:{suggestion}?",
+                             value.where, ERROR)
+            else:
+                yield Report(f"{value.shown} matches no KMS action in the action table of "
+                             f"version {TABLE_VERSION}", value.where, WARNING)
+
+
+@rule("KMS112", "alias-operation-without-key", NOTE,
+      "alias operations are granted on alias ARNs but on no key", (IDENTITY,),
+      RuleDoc(
+          finds="""
+              A complete identity policy that grants an alias operation (CreateAlias,
+              UpdateAlias, DeleteAlias) on alias ARNs, but on no key ARN and not on "*".
+          """,
+          why="""
+              An alias operation needs permission on the alias and on the key it points to.
+              Without the key, the call fails unless the key policy grants it.
+          """,
+          bad='{"Effect": "Allow", "Action": "kms:CreateAlias", '
+              '"Resource": "arn:aws:kms:us-east-1:111122223333:alias/app-*"}',
+          good="""
+              {"Effect": "Allow", "Action": "kms:CreateAlias",
+               "Resource": ["arn:aws:kms:us-east-1:111122223333:alias/app-*",
+                            "arn:aws:kms:us-east-1:111122223333:key/*"]}
+          """,
+          guidance='Best practices for IAM policies: "When to use "Resource": "*"" (alias '
+                   "operations); Controlling access to aliases.",
+      ))
+def alias_operation_without_key(policy: Policy, context: Context) -> Iterator[Report]:
+    if not policy.complete:
+        return
+    for operation in sorted(ALIAS_OPERATIONS):
+        granting = [s for s in _allows(policy) if operation in granted_actions(s)]
+        entries = [(v, r) for s in granting for v, r in resources(s, policy)]
+        aliases = [v for v, r in entries if r.kind == arn.ALIAS_ARN]
+        if not aliases or any(r.kind in (arn.KEY_ARN, arn.KEY_PATTERN, arn.STAR, arn.UNKNOWN,
+                                          arn.OTHER) for _, r in entries):
+            continue
+        yield Report(f"kms:{operation} is granted on {aliases[0].shown} but on no key: the call "
+                     "also needs permission on the key the alias points to (add its key ARN, "
+                     "unless the key policy grants it)", aliases[0].where)
+        return
+
+
+_GRANT_CONDITIONS = frozenset({
+    "kms:grantoperations", "kms:granteeprincipal", "kms:granteeserviceprincipal",
+    "kms:retiringprincipal", "kms:retiringserviceprincipal", "kms:grantconstrainttype",
+    "kms:grantconstraintsourcearn", "kms:viaservice", "kms:encryptioncontextkeys",
+})
+
+
+@rule("KMS113", "create-grant-unconstrained", NOTE,
+      "kms:CreateGrant is allowed without a grant condition", (IDENTITY, KEY, KEY_OR_ENDPOINT),
+      RuleDoc(
+          finds="""
+              An Allow in an identity or key policy that names kms:CreateGrant literally, with
+              no condition that limits the grants: kms:GrantIsForAWSResource = true,
+              kms:GrantOperations, kms:GranteePrincipal, kms:GranteeServicePrincipal,
+              kms:RetiringPrincipal, kms:RetiringServicePrincipal, kms:GrantConstraintType,
+              kms:GrantConstraintSourceArn, kms:ViaService, kms:EncryptionContext:* or
+              kms:EncryptionContextKeys.
+          """,
+          why="""
+              A grant hands the key's permissions to another principal, possibly in another
+              account, outside the key policy.  An unconstrained CreateGrant lets the holder
+              delegate any of its permissions to anyone.
+          """,
+          bad='{"Effect": "Allow", "Action": "kms:CreateGrant", '
+              '"Resource": "arn:aws:kms:*:111122223333:key/*"}',
+          good="""
+              {"Effect": "Allow", "Action": "kms:CreateGrant",
+               "Resource": "arn:aws:kms:*:111122223333:key/*",
+               "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}
+          """,
+          guidance="AWS KMS Developer Guide: Grants in AWS KMS (best practices for grants); "
+                   "kms:GrantIsForAWSResource.",
+      ))
+def create_grant_unconstrained(policy: Policy, context: Context) -> Iterator[Report]:
+    for statement in _allows(policy):
+        if _grant_constrained(statement):
+            continue
+        for grant in action_grants(statement):
+            if grant.literal and grant.actions == frozenset({"CreateGrant"}):
+                yield Report(f"{grant.written} is allowed without a grant condition; limit it "
+                             "with kms:GrantIsForAWSResource, kms:GrantOperations or "
+                             "kms:GranteePrincipal", grant.where)
+
+
+def _grant_constrained(statement: Statement) -> bool:
+    keys = condition_keys(statement)
+    if keys & _GRANT_CONDITIONS or any(k.startswith("kms:encryptioncontext:") for k in keys):
+        return True
+    for condition in statement.conditions:
+        if condition.key.lower() == "kms:grantisforawsresource" and any(
+                v.text is None or v.text.lower() == "true" for v in condition.values):
+            return True
+    return False

@@ -1,0 +1,215 @@
+"""Rules for key policies and the keys that carry them."""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from kms_hooks.model import (
+    ENDPOINT,
+    KEY,
+    KEY_OR_ENDPOINT,
+    SPECIFIC,
+    THIS_ACCOUNT,
+    WARNING,
+    ERROR,
+    Policy,
+    PrincipalEntry,
+    Statement,
+)
+from kms_hooks.rules import Context, Report, RuleDoc, rule
+from kms_hooks.rules.common import granted_actions, pins, condition_keys
+
+_PIN_KEYS = frozenset({
+    "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths", "aws:principalarn",
+    "aws:userid", "kms:calleraccount", "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid",
+    "aws:sourceorgpaths",
+})
+_MULTIVALUED_PINS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
+_NETWORK_KEYS = frozenset({"aws:sourcevpce", "aws:sourcevpc", "aws:sourceip"})
+
+
+def _is_everyone(principal: PrincipalEntry) -> bool:
+    return principal.value.text == "*" and principal.type in ("*", "AWS")
+
+
+def _network_limited(statement: Statement) -> bool:
+    return any(c.key.lower() in _NETWORK_KEYS or c.key.lower().startswith("aws:vpce")
+               for c in statement.conditions)
+
+
+@rule("KMS201", "public-key-policy", ERROR,
+      'an Allow has Principal "*" (or NotPrincipal) and no condition pins the caller (warning '
+      "when only a network condition applies)", (KEY, KEY_OR_ENDPOINT, ENDPOINT),
+      RuleDoc(
+          finds="""
+              An Allow in a key policy (or endpoint policy) whose Principal is "*", {"AWS": "*"}
+              or an AWS list containing "*", or that uses NotPrincipal, with no condition that
+              pins the caller: a positive test (StringEquals, StringLike, ArnEquals, ArnLike;
+              not IfExists, not ForAllValues) of aws:PrincipalAccount, aws:PrincipalOrgID,
+              aws:PrincipalOrgPaths (with ForAnyValue), aws:PrincipalArn, aws:userid,
+              kms:CallerAccount, aws:SourceAccount, aws:SourceArn, aws:SourceOrgID or
+              aws:SourceOrgPaths, with a value that is not only wildcards.  Network conditions
+              (aws:SourceVpce, aws:SourceVpc, aws:Vpce*, aws:SourceIp) lower it to a warning.
+              kms:ViaService alone, kms:GrantIsForAWSResource, encryption context keys and
+              aws:PrincipalIsAWSService do not pin the caller.
+          """,
+          why="""
+              A key policy is the primary control over a KMS key.  "*" as principal lets any
+              AWS principal, in any account, use the key for the allowed actions unless a
+              condition narrows who the caller is.  The AWS managed key pattern
+              (kms:ViaService with kms:CallerAccount) passes.
+          """,
+          bad="""
+              {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+          """,
+          good="""
+              {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+               "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}
+          """,
+          guidance="AWS KMS Developer Guide: Key policies in AWS KMS (Principal element; "
+                   "allowing everyone); Best practices for IAM policies: \"Use key policies\".",
+      ))
+def public_key_policy(policy: Policy, context: Context) -> Iterator[Report]:
+    for statement in policy.statements or ():
+        if not statement.is_allow:
+            continue
+        if any(pins(c, _PIN_KEYS, _MULTIVALUED_PINS) for c in statement.conditions):
+            continue
+        severity = WARNING if _network_limited(statement) else ERROR
+        limit = " (only a network condition limits it)" if severity == WARNING else ""
+        for principal in statement.principals or ():
+            if _is_everyone(principal):
+                yield Report(f'Principal "*" lets any AWS principal, in any account, use this '
+                             f"{_noun(policy)}{limit}; name the principals, or pin the caller "
+                             "with aws:PrincipalAccount or aws:PrincipalOrgID", principal.value.where,
+                             severity)
+                break
+        if statement.not_principals is not None:
+            yield Report('"NotPrincipal" with Allow lets every principal not listed, in any '
+                         f"account, use this {_noun(policy)}{limit}; name the principals in "
+                         '"Principal"', statement.key_where("NotPrincipal"), severity)
+
+
+def _noun(policy: Policy) -> str:
+    return {KEY: "key", ENDPOINT: "endpoint"}.get(policy.kind, "key or endpoint")
+
+
+_ROOT = re.compile(rf"arn:[^:]+:iam::([0-9]{{12}}|{THIS_ACCOUNT}|{SPECIFIC}):root")
+_ACCOUNT_ID = re.compile(rf"[0-9]{{12}}|{THIS_ACCOUNT}")
+
+
+def _is_account_principal(principal: PrincipalEntry) -> bool:
+    text = principal.value.text
+    if principal.type != "AWS" or text is None:
+        return False
+    return bool(_ROOT.fullmatch(text) or _ACCOUNT_ID.fullmatch(text))
+
+
+def _looks_aws_managed(policy: Policy) -> bool:
+    """AWS managed key policies: every Allow is conditioned on kms:ViaService with
+    kms:CallerAccount.  AWS writes and maintains them; lockout does not apply."""
+    allows = [s for s in policy.statements or () if s.is_allow]
+    return bool(allows) and all(
+        {"kms:viaservice", "kms:calleraccount"} <= condition_keys(s) for s in allows)
+
+
+@rule("KMS202", "key-policy-lockout", WARNING,
+      "a complete key policy gives kms:PutKeyPolicy to no one, or only to IAM users and roles, "
+      "not to the account", (KEY,),
+      RuleDoc(
+          finds="""
+              A complete key policy whose source is known (a template KeyPolicy, a Terraform key
+              policy, get-key-policy output, or a file configured as a key policy) in which no
+              Allow grants kms:PutKeyPolicy (directly or by wildcard) to the key's account
+              principal (arn:PARTITION:iam::ACCOUNT:root or the account id), or where an
+              unconditional Deny takes it from everyone.  Fragments, absent policies and AWS
+              managed key policies are never reported.
+          """,
+          why="""
+              If nobody may change the key policy, KMS rejects it (the lockout safety check)
+              unless the check is bypassed, and a bypassed policy leaves the key unmanageable.
+              If only IAM users or roles may change it and they are deleted, the key becomes
+              unmanageable and only AWS Support can recover it.  Giving the account principal
+              the permission lets IAM policies in the account manage the key.
+          """,
+          bad="""
+              "Statement": [{"Effect": "Allow",
+                             "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"},
+                             "Action": ["kms:Decrypt", "kms:PutKeyPolicy"], "Resource": "*"}]
+          """,
+          good="""
+              "Statement": [{"Effect": "Allow",
+                             "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                             "Action": "kms:*", "Resource": "*"}, ...]
+          """,
+          guidance="AWS KMS Developer Guide: Default key policy (allows access to the AWS "
+                   "account and enables IAM policies); PutKeyPolicy lockout safety check.",
+      ))
+def key_policy_lockout(policy: Policy, context: Context) -> Iterator[Report]:
+    if not policy.complete or not policy.known_source or policy.statements is None:
+        return
+    if _looks_aws_managed(policy):
+        return
+    for statement in policy.statements:
+        if statement.is_deny and not statement.conditions \
+                and "PutKeyPolicy" in granted_actions(statement) \
+                and any(p.value.text == "*" for p in statement.principals or ()):
+            yield Report("this Deny takes kms:PutKeyPolicy from everyone, the account included: "
+                         "KMS rejects the policy (lockout safety check) unless the check is "
+                         "bypassed, and then nobody can change it again", statement.where)
+            return
+    holders: list[Statement] = []
+    for statement in policy.statements:
+        if not statement.is_allow or "PutKeyPolicy" not in granted_actions(statement):
+            continue
+        entries = statement.principals or ()
+        if statement.not_principals is not None or any(
+                _is_account_principal(p) or _is_everyone(p) or p.value.text is None
+                for p in entries):
+            return
+        holders.append(statement)
+    if not holders:
+        yield Report("no statement allows kms:PutKeyPolicy to the account "
+                     "(arn:aws:iam::ACCOUNT:root): KMS rejects this policy (lockout safety check) "
+                     "unless the check is bypassed, and then nobody can change it",
+                     policy.where)
+    else:
+        yield Report("only IAM users or roles may change this key policy (kms:PutKeyPolicy): if "
+                     "they are deleted the key becomes unmanageable and only AWS Support can "
+                     "recover it; allow the account principal (arn:aws:iam::ACCOUNT:root) too",
+                     holders[0].where)
+
+
+@rule("KMS203", "lockout-check-bypassed", WARNING,
+      "a key sets BypassPolicyLockoutSafetyCheck / bypass_policy_lockout_safety_check = true",
+      (KEY,),
+      RuleDoc(
+          finds="""
+              A KMS key, replica key, external key or Terraform aws_kms_key_policy that sets
+              BypassPolicyLockoutSafetyCheck: true (CloudFormation) or
+              bypass_policy_lockout_safety_check = true (Terraform).
+          """,
+          why="""
+              The lockout safety check stops a key policy that would leave the key
+              unmanageable.  AWS documents a narrow legitimate use and warns against setting the
+              flag indiscriminately: a mistaken policy then locks everyone out of the key.
+          """,
+          bad="""
+              Type: AWS::KMS::Key
+              Properties:
+                BypassPolicyLockoutSafetyCheck: true
+          """,
+          good="""
+              Type: AWS::KMS::Key
+              Properties:
+                KeyPolicy: {...the account principal keeps kms:PutKeyPolicy...}
+          """,
+          guidance="AWS KMS API Reference: CreateKey and PutKeyPolicy, "
+                   "BypassPolicyLockoutSafetyCheck.",
+      ))
+def lockout_check_bypassed(policy: Policy, context: Context) -> Iterator[Report]:
+    flag = policy.attributes.get("bypass_policy_lockout_safety_check")
+    if flag is not None and flag.text is not None and flag.text.lower() == "true":
+        yield Report(f"{flag.shown}: the key policy lockout safety check is bypassed; a mistaken "
+                     "key policy can then leave the key unmanageable; remove it unless the key "
+                     "policy was reviewed for exactly this", flag.where)

@@ -1,0 +1,127 @@
+"""Structure and input: files that cannot be read, repeated keys, malformed statements."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from kms_hooks.kms.facts import expand, is_kms_action
+from kms_hooks.model import (
+    ERROR,
+    IDENTITY,
+    KEY,
+    KEY_OR_ENDPOINT,
+    POLICY_KINDS,
+    WARNING,
+    Policy,
+    Statement,
+)
+from kms_hooks.rules import Context, Report, RuleDoc, declare, rule
+
+declare(
+    "KMS001", "parse-error", ERROR,
+    "a file a hook was asked to check cannot be read or parsed",
+    RuleDoc(
+        finds="""
+            A file that a hook was asked to check and that cannot be read or parsed: invalid
+            JSON, YAML or HCL, text that is not UTF-8, an empty JSON file.  The location is where
+            the parser stopped.  The other files are still checked.
+        """,
+        why="""
+            A policy file that does not parse was not checked at all, so a pass would be a lie;
+            AWS would reject the same document when it is deployed.
+        """,
+        bad='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",}]}',
+        good='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", '
+             '"Resource": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}]}',
+        guidance="IAM User Guide: IAM JSON policy grammar.",
+    ),
+)
+
+_DUPLICATE = RuleDoc(
+    finds="""
+        A policy document that repeats a key in one object, such as two "Resource" elements in
+        one statement.
+    """,
+    why="""
+        JSON parsers disagree on which of the repeated keys wins: one reviewer reads the first
+        value, IAM or a deployment tool may use the last.  The policy may not mean what the
+        review saw.
+    """,
+    bad="""
+        {"Effect": "Allow", "Action": "kms:Decrypt",
+         "Resource": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+         "Resource": "*"}
+    """,
+    good="""
+        {"Effect": "Allow", "Action": "kms:Decrypt",
+         "Resource": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+    """,
+    guidance="IAM User Guide: IAM JSON policy grammar (element names appear once per object).",
+)
+
+_MALFORMED = RuleDoc(
+    finds="""
+        A statement that the KMS rules need to read and that is malformed: no "Effect" (except
+        Terraform policy documents, where it defaults to Allow), an Effect other than Allow or
+        Deny, both or neither of "Action" and "NotAction", an element of the wrong type (a
+        number where strings belong), an IAM policy statement without "Resource", and a key
+        policy statement without "Resource" or "Action".  Only statements that touch KMS are
+        reported.
+    """,
+    why="""
+        AWS rejects such a statement, or it has no effect at all; either way the permission the
+        author meant is not the one that is deployed, and no other rule can judge it.
+    """,
+    bad='{"Action": "kms:Decrypt", "Resource": "arn:aws:kms:us-east-1:111122223333:key/*"}',
+    good='{"Effect": "Allow", "Action": "kms:Decrypt", '
+         '"Resource": "arn:aws:kms:us-east-1:111122223333:key/*"}',
+    guidance="IAM User Guide: IAM JSON policy elements reference.",
+)
+
+
+def touches_kms(statement: Statement, policy: Policy) -> bool:
+    """Whether a statement is this tool's business: it names KMS actions, reaches them through
+    wildcards or NotAction, or lives in a key policy."""
+    if policy.kind in (KEY, KEY_OR_ENDPOINT) or statement.not_actions is not None:
+        return True
+    for value in statement.actions or ():
+        if value.text is None or expand(value.text) or is_kms_action(value.text):
+            return True
+    if statement.actions is None:
+        return any(v.text is None or ":kms:" in v.text or v.text == "*"
+                   for v in statement.resources or ())
+    return False
+
+
+def _problems(policy: Policy, rule_id: str) -> Iterator[Report]:
+    for problem in policy.problems:
+        if problem.rule == rule_id:
+            yield Report(problem.message, problem.where)
+    for statement in policy.statements or ():
+        if not touches_kms(statement, policy):
+            continue
+        for problem in statement.problems:
+            if problem.rule == rule_id:
+                yield Report(problem.message, problem.where)
+
+
+@rule("KMS002", "duplicate-key", ERROR,
+      "a policy document repeats a key in one object", POLICY_KINDS, _DUPLICATE)
+def duplicate_key(policy: Policy, context: Context) -> Iterator[Report]:
+    yield from _problems(policy, "KMS002")
+
+
+@rule("KMS003", "malformed-statement", WARNING,
+      "a statement a rule needs to read is malformed (no Effect, Action and NotAction both or "
+      "neither, wrong types, no Resource)", POLICY_KINDS, _MALFORMED)
+def malformed_statement(policy: Policy, context: Context) -> Iterator[Report]:
+    yield from _problems(policy, "KMS003")
+    for statement in policy.statements or ():
+        if not touches_kms(statement, policy) or any(p.rule == "KMS003" for p in statement.problems):
+            continue
+        no_resource = statement.resources is None and statement.not_resources is None
+        if policy.kind == KEY and no_resource:
+            yield Report('the key policy statement has no "Resource": it has no effect; use '
+                         '"Resource": "*" (this key)', statement.where)
+        elif policy.kind == IDENTITY and no_resource:
+            yield Report('the statement has no "Resource": IAM rejects an identity policy '
+                         'statement without one', statement.where)

@@ -1,0 +1,135 @@
+"""What every source shares: the file being read, parsed once, and the source interface."""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterable, Protocol
+
+from kms_hooks.model import Span, Subject
+
+# Files larger than this are still read; the limit only guards against reading devices or
+# multi-gigabyte dumps by accident.
+MAX_BYTES = 512 * 1024 * 1024
+
+
+class ParseError(Exception):
+    """A file that cannot be read or parsed; reported as KMS001 at `span`."""
+
+    def __init__(self, message: str, span: Span = Span(1, 1, 1, 1)) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+
+class FixedDocument:
+    """A document that can only point at one place: for findings about an unreadable file."""
+
+    def __init__(self, path: str, span: Span) -> None:
+        self._path = path
+        self._span = span
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def span(self, at: Any, key: bool = False) -> Span:
+        return self._span
+
+    def pointer(self, at: Any) -> str:
+        return ""
+
+
+class SourceFile:
+    """One file to check.  Its bytes come from disk, or from the caller (the git index).
+
+    Parsed forms are cached here so that a file is parsed once, whichever sources look at it.
+    """
+
+    def __init__(self, path: str, content: bytes | None = None) -> None:
+        self.path = path
+        self._content = content
+        self._text: str | None = None
+        self.cache: dict[str, Any] = {}
+
+    @property
+    def extension_tags(self) -> frozenset[str]:
+        if "tags" not in self.cache:
+            from identify.identify import tags_from_filename
+
+            self.cache["tags"] = frozenset(tags_from_filename(os.path.basename(self.path)))
+        tags: frozenset[str] = self.cache["tags"]
+        return tags
+
+    @property
+    def content(self) -> bytes:
+        if self._content is None:
+            try:
+                with open(self.path, "rb") as handle:
+                    self._content = handle.read(MAX_BYTES)
+            except OSError as error:
+                raise ParseError(f"cannot read the file: {error.strerror or error}") from None
+        return self._content
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            content = self.content
+            if content.startswith(b"\xef\xbb\xbf"):
+                content = content[3:]  # a UTF-8 byte order mark carries no content
+            try:
+                self._text = content.decode("utf-8")
+            except UnicodeDecodeError as error:
+                line = content.count(b"\n", 0, error.start) + 1
+                column = error.start - (content.rfind(b"\n", 0, error.start) + 1) + 1
+                raise ParseError(f"not UTF-8 text (byte 0x{content[error.start]:02x})",
+                                 Span(line, column, line, column + 1)) from None
+        return self._text
+
+    def json(self) -> tuple[Any, dict[int, list[str]]]:
+        """The parsed JSON, and the objects that repeat a key (by id, with the keys)."""
+        if "json" not in self.cache:
+            self.cache["json"] = parse_json(self.text)
+        result: tuple[Any, dict[int, list[str]]] = self.cache["json"]
+        return result
+
+
+def parse_json(text: str) -> tuple[Any, dict[int, list[str]]]:
+    duplicates: dict[int, list[str]] = {}
+
+    def object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        built = dict(pairs)
+        if len(built) != len(pairs):
+            seen: set[str] = set()
+            repeated = []
+            for key, _ in pairs:
+                if key in seen and key not in repeated:
+                    repeated.append(key)
+                seen.add(key)
+            duplicates[id(built)] = repeated
+        return built
+
+    if not text.strip():
+        raise ParseError("empty file: not a JSON document")
+    try:
+        data = json.loads(text, object_pairs_hook=object_pairs)
+    except json.JSONDecodeError as error:
+        raise ParseError(f"invalid JSON: {error.msg}",
+                         Span(error.lineno, error.colno, error.lineno, error.colno + 1)) from None
+    except RecursionError:
+        raise ParseError("invalid JSON: nested too deeply to read") from None
+    return data, duplicates
+
+
+class Source(Protocol):
+    """A kind of file that holds policies.
+
+    `sniff` decides cheaply (file name, a look at the text) whether the file may be one of its
+    kind; `read` returns the policies it holds, or None when a closer look says the file is not
+    of its kind after all, so that the next source can try.
+    """
+
+    name: str
+
+    def sniff(self, file: SourceFile) -> bool: ...
+
+    def read(self, file: SourceFile) -> Iterable[Subject] | None: ...
