@@ -86,12 +86,19 @@ def explain_actions(grants: list[ActionGrant], relevant: frozenset[str]) -> str:
         if grant.literal:
             parts.append(grant.written)
         elif grant.value is None:
-            parts.append(f"NotAction, which leaves {describe(reached, 3)}")
-        elif reached == ALL:
+            left = "every KMS action" if grant.actions == ALL else describe(reached, 3)
+            parts.append(f"NotAction, which leaves {left}")
+        elif grant.actions == ALL:
             parts.append(f"{grant.written} (every KMS action)")
         else:
             parts.append(f"{grant.written} ({describe(reached, 3)})")
     return ", ".join(parts)
+
+
+def reach_verb(grants: list[ActionGrant], relevant: frozenset[str]) -> str:
+    """"reaches" for one action named literally, "reach" for several."""
+    reaching = [g for g in grants if g.actions & relevant]
+    return "reaches" if len(reaching) == 1 and reaching[0].literal else "reach"
 
 
 # Condition operators ---------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from kms_hooks.rules.common import (
     explain_actions,
     granted_actions,
     perimeter_closed,
+    reach_verb,
     resources,
 )
 
@@ -119,12 +120,13 @@ def resource_star(policy: Policy, context: Context) -> Iterator[Report]:
                 continue
             closed = perimeter_closed(statement, policy, relevant, value.text or "*")
             acts = explain_actions(action_grants(statement), relevant)
+            reach = reach_verb(action_grants(statement), relevant)
             if closed:
-                message = (f'{acts} on "Resource": "*" reach every KMS key that the resource '
+                message = (f'{acts} on "Resource": "*" {reach} every KMS key that the resource '
                            "perimeter condition admits, not only the keys this principal needs; "
                            f"list the key ARNs or arn:aws:kms:*:ACCOUNT:key/*")
             else:
-                message = (f'{acts} on "Resource": "*" reach any KMS key, in any account, whose '
+                message = (f'{acts} on "Resource": "*" {reach} any KMS key, in any account, whose '
                            "key policy lets this account use it; list the key ARNs or "
                            "arn:aws:kms:*:ACCOUNT:key/*")
             yield Report(message, value.where, _reach_severity(relevant, closed))
@@ -405,7 +407,7 @@ def create_key_unconstrained(policy: Policy, context: Context) -> Iterator[Repor
       RuleDoc(
           finds="""
               An identity policy statement that allows every KMS action: "kms:*", "*", or a
-              NotAction that excludes no KMS action.
+              pattern that matches them all (an Allow with NotAction is reported by KMS109).
           """,
           why="""
               Every KMS action includes deleting keys, changing key policies and creating
@@ -422,7 +424,8 @@ def create_key_unconstrained(policy: Policy, context: Context) -> Iterator[Repor
 def wildcard_kms_action(policy: Policy, context: Context) -> Iterator[Report]:
     for statement in _allows(policy):
         for grant in action_grants(statement):
-            if grant.actions == ALL:
+            # An Allow with NotAction that leaves every action is KMS109's finding, at the same key.
+            if grant.actions == ALL and grant.value is not None:
                 yield Report(f"{grant.written} grants every KMS action, key deletion and key "
                              "policy changes included; list the KMS actions needed", grant.where)
                 break
@@ -451,7 +454,8 @@ def allow_with_not(policy: Policy, context: Context) -> Iterator[Report]:
     for statement in _allows(policy):
         granted = granted_actions(statement)
         if statement.not_actions is not None and granted:
-            yield Report(f'"NotAction" grants by exclusion: {describe(granted)} remain allowed; '
+            left = "every KMS action remains" if granted == ALL else f"{describe(granted)} remain"
+            yield Report(f'"NotAction" grants by exclusion: {left} allowed; '
                          '"Action" should list what is granted', statement.key_where("NotAction"))
         if statement.not_resources is not None and granted & KEY_SCOPED \
                 and not any(_covers_all_keys(v.text) for v in statement.not_resources):

@@ -57,7 +57,7 @@ LOCATIONS = (
 )
 
 # Markers that a JSON text may hold a policy; anything else is skipped without parsing.
-_MARKERS = ("Statement", "PolicyDocument")
+_MARKERS = ("Statement", "PolicyDocument", "Effect")
 
 
 class RawSource:
