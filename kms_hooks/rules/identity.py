@@ -453,8 +453,10 @@ def wildcard_kms_action(policy: Policy, context: Context) -> Iterator[Report]:
 def allow_with_not(policy: Policy, context: Context) -> Iterator[Report]:
     for statement in _allows(policy):
         granted = granted_actions(statement)
-        if statement.not_actions is not None and granted:
-            left = "every KMS action remains" if granted == ALL else f"{describe(granted)} remain"
+        left_over = [g.actions for g in action_grants(statement) if g.value is None and g.actions]
+        if left_over:
+            left = "every KMS action remains" if left_over[0] == ALL else \
+                f"{describe(left_over[0])} remain{'s' if len(left_over[0]) == 1 else ''}"
             yield Report(f'"NotAction" grants by exclusion: {left} allowed; '
                          '"Action" should list what is granted', statement.key_where("NotAction"))
         if statement.not_resources is not None and granted & KEY_SCOPED \
