@@ -75,13 +75,15 @@ def classify(text: str) -> Resource:
     if not text.startswith("arn:"):
         return Resource(OTHER)
     parts = text.split(":", 5)
+    # A trailing `*` matches across the colons that follow (`arn:aws:kms:*`, `arn:*`): the
+    # segments it swallows are open.
+    open_end = len(parts) < 6 and parts[-1].endswith("*")
     partition = parts[1] if len(parts) > 1 else ""
-    service = parts[2] if len(parts) > 2 else ""
+    service = parts[2] if len(parts) > 2 else "*" if open_end else ""
     if not _service_may_be_kms(service) or not _partition_ok(partition):
         return Resource(OTHER_ARN)
     if len(parts) < 6:
-        # A trailing `*` matches across the colons that follow: `arn:aws:kms:*` is every key.
-        if parts[-1].endswith("*") and len(parts) >= 3:
+        if open_end:
             region = parts[3] if len(parts) > 3 else "*"
             account = parts[4] if len(parts) > 4 else "*"
             return Resource(KEY_PATTERN, partition, region, account, "*",
@@ -102,8 +104,11 @@ def classify(text: str) -> Resource:
     if resource.startswith("alias/"):
         kind = ALIAS_ARN
         return Resource(kind, partition, region, account, resource, any_account)
-    if _wild(resource) and _may_match_key(resource):
-        return Resource(KEY_PATTERN, partition, region, account, resource, any_account)
+    if _wild(resource):
+        if _may_start(resource, "key/"):
+            return Resource(KEY_PATTERN, partition, region, account, resource, any_account)
+        if _may_start(resource, "alias/"):
+            return Resource(ALIAS_ARN, partition, region, account, resource, any_account)
     return Resource(MALFORMED, partition, region, account, resource)
 
 
@@ -122,11 +127,18 @@ def _service_may_be_kms(service: str) -> bool:
 
 
 def _partition_ok(partition: str) -> bool:
-    return partition == "aws" or partition.startswith("aws-") or _wild(partition) \
-        or SPECIFIC in partition
+    return partition == "aws" or partition.startswith("aws-") or SPECIFIC in partition \
+        or (_wild(partition) and _may_start(partition, "aws"))
 
 
-def _may_match_key(resource: str) -> bool:
-    from kms_hooks.kms.facts import glob_match
-
-    return glob_match(resource, "key/1234abcd-12ab-34cd-56ef-1234567890ab")
+def _may_start(pattern: str, prefix: str) -> bool:
+    """Whether a wildcard pattern can match text that starts with `prefix`: the literal text
+    before its first wildcard agrees with the prefix ("k*" and "*x" can start with "key/", "a*"
+    cannot).  What follows a wildcard is not examined: an id can end in almost anything."""
+    cut = len(pattern)
+    for wildcard in "*?":
+        found = pattern.find(wildcard)
+        if found >= 0:
+            cut = min(cut, found)
+    n = min(cut, len(prefix))
+    return pattern[:n] == prefix[:n]
