@@ -66,8 +66,10 @@ def run(files: Iterable[SourceFile], options: Options) -> Outcome:
         if source_name is None:
             outcome.skipped.append((file.path, "holds no policy this hook reads"))
             continue
-        if subjects:
-            outcome.files_with_policies += 1
+        if not subjects:
+            outcome.skipped.append((file.path, f"read as {source_name}: no KMS-related policy in it"))
+            continue
+        outcome.files_with_policies += 1
         for subject in subjects:
             if subject.note:
                 outcome.notes.append((file.path, f"{subject.name}: {subject.note}"))

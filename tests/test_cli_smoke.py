@@ -18,3 +18,16 @@ def test_bad_fixture_fails_with_located_findings(capsys: pytest.CaptureFixture[s
 def test_good_fixtures_pass(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(FIXTURES / "good")]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_verbose_says_why_files_were_skipped(tmp_path: pathlib.Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    trust = tmp_path / "trust.json"
+    trust.write_text('{"Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},'
+                     ' "Action": "sts:AssumeRole"}]}')
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Statement")
+    assert main(["-v", str(trust), str(notes)]) == 0
+    err = capsys.readouterr().err
+    assert f"{trust}: skipped: read as raw: no KMS-related policy in it" in err
+    assert f"{notes}: skipped: holds no policy this hook reads" in err
