@@ -11,14 +11,12 @@ def json_pointer(at: Path) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in at)
 
 
-class JsonDocument:
-    """A JSON file.  Positions are indexed on first use, once."""
+class TextDocument:
+    """What every document read from a file shares: its path, and line starts made on first use."""
 
-    def __init__(self, path: str, text: str, data: Any) -> None:
+    def __init__(self, path: str, text: str) -> None:
         self._path = path
         self.text = text
-        self.data = data
-        self._index: dict[Path, Offsets] | None = None
         self._lines: LineMap | None = None
 
     @property
@@ -30,6 +28,15 @@ class JsonDocument:
         if self._lines is None:
             self._lines = LineMap(self.text)
         return self._lines
+
+
+class JsonDocument(TextDocument):
+    """A JSON file.  Positions are indexed on first use, once."""
+
+    def __init__(self, path: str, text: str, data: Any) -> None:
+        super().__init__(path, text)
+        self.data = data
+        self._index: dict[Path, Offsets] | None = None
 
     def offsets(self, at: Path) -> Offsets | None:
         if self._index is None:
@@ -63,8 +70,9 @@ class EmbeddedJsonDocument:
     a Terraform `policy` attribute, a CloudFormation `PolicyDocument` written as a string).
 
     Positions inside the string are mapped back to the outer file through the string's escapes
-    when the outer document can give the raw text of the string; otherwise every element is
-    reported at the string itself.
+    when the outer document can give the raw text of the string (`string_body(at)`), or the
+    offset of each of its characters (`string_offsets(at)`); otherwise every element is reported
+    at the string itself.
     """
 
     def __init__(self, outer: Any, outer_at: Path, text: str, data: Any,
@@ -84,13 +92,21 @@ class EmbeddedJsonDocument:
 
     def _map(self, offset: int) -> int | None:
         if self._raw_positions is None:
+            self._raw_positions = []
+            # An outer document that decodes its strings itself (HCL heredocs strip indentation)
+            # gives the offset of every character; a JSON one gives the raw string body.
+            offsets = getattr(self.outer, "string_offsets", None)
             body = getattr(self.outer, "string_body", None)
-            found = body(self.outer_at) if body is not None and self.mappable else None
-            if found is None:
-                self._raw_positions = []
-            else:
-                self._body_start, raw = found
-                self._raw_positions = decoded_to_raw(raw)
+            if not self.mappable:
+                pass
+            elif offsets is not None:
+                self._body_start = 0
+                self._raw_positions = offsets(self.outer_at) or []
+            elif body is not None:
+                found = body(self.outer_at)
+                if found is not None:
+                    self._body_start, raw = found
+                    self._raw_positions = decoded_to_raw(raw)
         if not self._raw_positions or offset >= len(self._raw_positions):
             return None
         return self._body_start + self._raw_positions[offset]
