@@ -15,7 +15,6 @@ from kms_hooks.terraform.model import Block, Expression, Reference
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 READER = ROOT / "fixtures" / "terraform-hcl" / "reader"
-PLACEHOLDER = "\ue100"  # one character per interpolation, as HclDocument.string_offsets counts
 
 
 def read(name: str) -> HclFile:
@@ -39,13 +38,18 @@ def block(file: HclFile, *signature: str) -> Block:
     raise AssertionError(f"no block {signature}")
 
 
-def embedded(expression: Expression) -> EmbeddedJsonDocument:
-    """The JSON held in a string or template, as the extraction reads it."""
+def value_text(expression: Expression) -> str:
+    """A string's value with each interpolation as written: what string_offsets counts."""
     if expression.is_literal:
-        text = expression.literal
-    else:
-        assert expression.template is not None
-        text = "".join(p if isinstance(p, str) else PLACEHOLDER for p in expression.template)
+        assert isinstance(expression.literal, str)
+        return expression.literal
+    assert expression.template is not None
+    return "".join(p if isinstance(p, str) else p.source for p in expression.template)
+
+
+def embedded(expression: Expression) -> EmbeddedJsonDocument:
+    """The JSON held in a string or template, positions mapped through the outer document."""
+    text = value_text(expression)
     return EmbeddedJsonDocument(expression.where.doc, expression.where.at, text, json.loads(text))
 
 
@@ -138,7 +142,7 @@ def test_template_parts_and_single_interpolation(forms: HclFile) -> None:
     assert resources is not None
     # "${aws_kms_alias.data.arn}" is the reference itself, placed at the string.
     assert resources[0].reference == Reference(("aws_kms_alias", "data", "arn"))
-    assert resources[0].source == "aws_kms_alias.data.arn"
+    assert resources[0].source == "${aws_kms_alias.data.arn}"
     assert resources[0].where.span() == Span(45, 18, 45, 45)
     assert resources[1].reference == Reference(("aws_kms_key", "data", "keys", "[0]", "arn"))
     assert resources[1].reference.text == "aws_kms_key.data.keys[0].arn"
@@ -153,7 +157,6 @@ def test_quoted_json_string_maps_through_escapes(forms: HclFile) -> None:
     assert key_id.reference == Reference(("aws_kms_key", "data", "key_id"))
     document = embedded(policy)
     assert document.span(("Statement", 0, "Action")) == Span(38, 66, 38, 81)
-    # The interpolation stands for one character: the value spans all of "${...}".
     assert document.span(("Statement", 0, "Resource")) == Span(38, 97, 38, 127)
 
 
@@ -204,9 +207,9 @@ def test_flush_heredoc_with_tabs_blank_lines_and_interpolation_at_line_start() -
     assert value.template[1:] == ('\n\t\t\n  {"A": 1}\n',)
     offsets = value.where.doc.string_offsets(value.where.at)  # type: ignore[attr-defined]
     assert offsets is not None
-    text = "".join(p if isinstance(p, str) else PLACEHOLDER for p in value.template)
+    text = value_text(value)
     assert len(offsets) == len(text) + 1
-    brace = text.index("{")
+    brace = text.index('{"A"')
     assert value.where.doc.line_map.line_col(offsets[brace]) == (5, 5)  # type: ignore
 
 

@@ -120,15 +120,22 @@ class HclDocument(TextDocument):
 
     def string_offsets(self, at: Path) -> list[int] | None:
         """For the string or template expression at `at`: the character offset in the file of
-        each character of its value, and one more for its end.  An interpolation counts as one
-        character (where its `${` is): callers that put a text in its place use one character.
-        Used to map positions inside a policy held in the string (a heredoc holding JSON)."""
+        each character of its value, with each interpolation as written (its `source`,
+        `${...}`), and one more for its end.  This maps positions inside a policy held in the
+        string (a heredoc holding JSON) back to the file, through escapes and the indentation
+        a `<<-` heredoc removes."""
         node = self.strings.get(at)
         if node is None:
             return None
         atoms, end = _template_atoms(node, self.data)
-        offsets = [self.char_offset(atom[1] if isinstance(atom, tuple) else atom.start_byte)
-                   for atom in atoms]
+        offsets: list[int] = []
+        for atom in atoms:
+            if isinstance(atom, tuple):
+                offsets.append(self.char_offset(atom[1]))
+            else:
+                first = self.char_offset(atom.start_byte)
+                count = self.char_offset(atom.end_byte) - first
+                offsets.extend(range(first, first + count))
         offsets.append(self.char_offset(end))
         return offsets
 
@@ -436,34 +443,34 @@ class _Builder:
                 # "${aws_kms_key.k.arn}" is the expression itself.
                 expression = [child for child in single[0].children if child.type == "expression"]
                 if len(expression) == 1:
-                    return self.build(expression[0], at)
+                    return _with_source(self.build(expression[0], at), self.text(single[0]))
         try:
-            atoms, _ = _template_atoms(node, self.data)
+            pieces = _template_pieces(node, self.data)
         except _Unknown:
             return self.unknown(node, at)
         parts: list[TemplatePart] = []
-        text: list[str] = []
-        count = 0
-        for atom in atoms:
-            if isinstance(atom, tuple):
-                text.append(atom[0])
+        for piece in pieces:
+            if isinstance(piece, str):
+                parts.append(piece)
                 continue
-            if text:
-                parts.append("".join(text))
-                text = []
-            expression = [child for child in atom.children if child.type == "expression"]
+            expression = [child for child in piece.children if child.type == "expression"]
             if len(expression) != 1:
                 return self.unknown(node, at)
-            parts.append(self.expression(expression[0], at + (interpolation(count),)))
-            count += 1
-        if text:
-            parts.append("".join(text))
+            built = self.expression(expression[0], at + (interpolation(len(parts)),))
+            # An interpolation's source is as written, `${` and `}` included.
+            parts.append(_with_source(built, self.text(piece)))
         if at:
             self.document.strings[at] = node
-        if not count:
-            literal = parts[0] if parts else ""
+        if all(isinstance(part, str) for part in parts):
+            literal = "".join(part for part in parts if isinstance(part, str))
             return Expression(self.where(at), self.text(node), literal=literal, is_literal=True)
         return Expression(self.where(at), self.text(node), template=tuple(parts))
+
+
+def _with_source(expression: Expression, source: str) -> Expression:
+    return Expression(expression.where, source, expression.literal, expression.is_literal,
+                      expression.template, expression.reference, expression.items,
+                      expression.members, expression.call)
 
 
 def _address(kind: str, labels: tuple[str, ...]) -> str:
@@ -493,20 +500,7 @@ def _template_atoms(node: Node, data: bytes) -> tuple[list[_Atom], int]:
     byte offset of its end.  Raises _Unknown for template directives."""
     children = node.children
     heredoc = node.type == "heredoc_template"
-    if heredoc:
-        identifiers = [child for child in children if child.type == "heredoc_identifier"]
-        opened = identifiers[0].end_byte
-        newline = data.find(b"\n", opened)
-        start = newline + 1 if newline >= 0 else opened
-        closing = identifiers[-1] if len(identifiers) > 1 else None
-        end = data.rfind(b"\n", start, closing.start_byte) + 1 if closing is not None else \
-            node.end_byte
-        end = max(end, start)
-    else:
-        starts = [child for child in children if child.type == "quoted_template_start"]
-        ends = [child for child in children if child.type == "quoted_template_end"]
-        start = starts[0].end_byte if starts else node.start_byte
-        end = ends[-1].start_byte if ends else node.end_byte
+    start, end = _template_region(node, data)
     atoms: list[_Atom] = []
     position = start
     for child in children:
@@ -528,6 +522,66 @@ def _template_atoms(node: Node, data: bytes) -> tuple[list[_Atom], int]:
     if heredoc and any(child.type == "<<-" for child in children[0].children):
         atoms = _flush(atoms)
     return atoms, end
+
+
+def _template_pieces(node: Node, data: bytes) -> list[str | Node]:
+    """A string or template's value as literal texts and interpolations.  The common case
+    (no escapes, no strip markers, no `<<-`) takes the text as it is; the rest goes through
+    `_template_atoms`, character by character."""
+    children = node.children
+    heredoc = node.type == "heredoc_template"
+    if heredoc and any(child.type == "<<-" for child in children[0].children):
+        return _collapse(_template_atoms(node, data)[0])
+    position, end = _template_region(node, data)
+    pieces: list[str | Node] = []
+    for child in children:
+        if child.type == "template_directive":
+            raise _Unknown()
+        if child.type != "template_interpolation":
+            continue
+        if not _plain_interpolation(child):
+            return _collapse(_template_atoms(node, data)[0])
+        pieces.append(data[position:child.start_byte].decode("utf-8", "replace"))
+        pieces.append(child)
+        position = child.end_byte
+    pieces.append(data[position:end].decode("utf-8", "replace"))
+    if any(isinstance(piece, str) and (("\\" in piece and not heredoc) or "$${" in piece
+                                       or "%%{" in piece) for piece in pieces):
+        return _collapse(_template_atoms(node, data)[0])
+    return [piece for piece in pieces if not isinstance(piece, str) or piece]
+
+
+def _template_region(node: Node, data: bytes) -> tuple[int, int]:
+    """The byte range of a string's content: between the quotes, or a heredoc's lines."""
+    children = node.children
+    if node.type == "heredoc_template":
+        identifiers = [child for child in children if child.type == "heredoc_identifier"]
+        opened = identifiers[0].end_byte
+        newline = data.find(b"\n", opened)
+        start = newline + 1 if newline >= 0 else opened
+        if len(identifiers) < 2:
+            return start, max(start, node.end_byte)
+        return start, max(start, data.rfind(b"\n", start, identifiers[-1].start_byte) + 1)
+    starts = [child for child in children if child.type == "quoted_template_start"]
+    ends = [child for child in children if child.type == "quoted_template_end"]
+    return (starts[0].end_byte if starts else node.start_byte,
+            ends[-1].start_byte if ends else node.end_byte)
+
+
+def _collapse(atoms: list[_Atom]) -> list[str | Node]:
+    pieces: list[str | Node] = []
+    text: list[str] = []
+    for atom in atoms:
+        if isinstance(atom, tuple):
+            text.append(atom[0])
+            continue
+        if text:
+            pieces.append("".join(text))
+            text = []
+        pieces.append(atom)
+    if text:
+        pieces.append("".join(text))
+    return pieces
 
 
 def _expression_start(node: Node) -> int:
