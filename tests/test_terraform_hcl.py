@@ -38,18 +38,10 @@ def block(file: HclFile, *signature: str) -> Block:
     raise AssertionError(f"no block {signature}")
 
 
-def value_text(expression: Expression) -> str:
-    """A string's value with each interpolation as written: what string_offsets counts."""
-    if expression.is_literal:
-        assert isinstance(expression.literal, str)
-        return expression.literal
-    assert expression.template is not None
-    return "".join(p if isinstance(p, str) else p.source for p in expression.template)
-
-
 def embedded(expression: Expression) -> EmbeddedJsonDocument:
-    """The JSON held in a string or template, positions mapped through the outer document."""
-    text = value_text(expression)
+    """The JSON held in a string or template (its source: interpolations as written), with
+    positions mapped through the outer document."""
+    text = expression.source
     return EmbeddedJsonDocument(expression.where.doc, expression.where.at, text, json.loads(text))
 
 
@@ -207,7 +199,8 @@ def test_flush_heredoc_with_tabs_blank_lines_and_interpolation_at_line_start() -
     assert value.template[1:] == ('\n\t\t\n  {"A": 1}\n',)
     offsets = value.where.doc.string_offsets(value.where.at)  # type: ignore[attr-defined]
     assert offsets is not None
-    text = value_text(value)
+    text = value.source
+    assert text == '${var.a}\n\t\t\n  {"A": 1}\n'
     assert len(offsets) == len(text) + 1
     brace = text.index('{"A"')
     assert value.where.doc.line_map.line_col(offsets[brace]) == (5, 5)  # type: ignore
@@ -220,6 +213,17 @@ def test_escapes_and_literal_dollar_braces() -> None:
     assert attributes["a"].value.literal == 'x"y\\z\u00e9\n'
     assert attributes["b"].value.literal == "arn:${aws:username}"
     assert attributes["c"].value.literal == "${aws:PrincipalAccount} %{x} \\n\n"
+
+
+def test_source_keeps_escaped_dollars_and_maps_past_them() -> None:
+    file = read_text('resource "a" "b" {\n  policy = <<-EOF\n    {"Resource": "x/$${aws:username}",\n'
+                     '     "Action": "kms:Decrypt"}\n  EOF\n}\n')
+    value = file.blocks[0].attributes["policy"].value
+    assert value.literal == '{"Resource": "x/${aws:username}",\n "Action": "kms:Decrypt"}\n'
+    assert value.source == '{"Resource": "x/$${aws:username}",\n "Action": "kms:Decrypt"}\n'
+    document = embedded(value)
+    assert document.span(("Resource",)) == Span(3, 18, 3, 38)
+    assert document.span(("Action",)) == Span(4, 16, 4, 29)
 
 
 def test_columns_count_characters_not_bytes() -> None:

@@ -120,10 +120,10 @@ class HclDocument(TextDocument):
 
     def string_offsets(self, at: Path) -> list[int] | None:
         """For the string or template expression at `at`: the character offset in the file of
-        each character of its value, with each interpolation as written (its `source`,
-        `${...}`), and one more for its end.  This maps positions inside a policy held in the
-        string (a heredoc holding JSON) back to the file, through escapes and the indentation
-        a `<<-` heredoc removes."""
+        each character of its `source` (the template as Terraform reads it: escapes decoded,
+        the indentation of a `<<-` heredoc removed, `$${` and interpolations as written), and
+        one more for its end.  This maps positions inside a policy held in the string (a
+        heredoc holding JSON) back to the file."""
         node = self.strings.get(at)
         if node is None:
             return None
@@ -131,11 +131,10 @@ class HclDocument(TextDocument):
         offsets: list[int] = []
         for atom in atoms:
             if isinstance(atom, tuple):
-                offsets.append(self.char_offset(atom[1]))
+                offsets.append(self.char_offset(atom[2]))
             else:
                 first = self.char_offset(atom.start_byte)
-                count = self.char_offset(atom.end_byte) - first
-                offsets.extend(range(first, first + count))
+                offsets.extend(range(first, self.char_offset(atom.end_byte)))
         offsets.append(self.char_offset(end))
         return offsets
 
@@ -197,9 +196,6 @@ def _error_message(node: Node, document: HclDocument) -> tuple[str, Span]:
 
 def _children(node: Node) -> list[Node]:
     return [child for child in node.children if child.type != "comment"]
-
-
-_Atom = Union[tuple[str, int, int], "Node"]  # a character with its byte range, or a `${...}`
 
 
 class _Unknown(Exception):
@@ -426,12 +422,12 @@ class _Builder:
         if node.type not in ("string_lit", "quoted_template"):
             return None
         try:
-            atoms, _ = _template_atoms(node, self.data)
+            pieces, _ = _template_pieces(node, self.data)
         except _Unknown:
             return None
-        if not all(isinstance(atom, tuple) for atom in atoms):
+        if not all(isinstance(piece, str) for piece in pieces):
             return None
-        return "".join(atom[0] for atom in atoms if isinstance(atom, tuple))
+        return "".join(piece for piece in pieces if isinstance(piece, str))
 
     def template(self, node: Node, at: Path) -> Expression:
         inner = _children(node)
@@ -445,7 +441,7 @@ class _Builder:
                 if len(expression) == 1:
                     return _with_source(self.build(expression[0], at), self.text(single[0]))
         try:
-            pieces = _template_pieces(node, self.data)
+            pieces, source = _template_pieces(node, self.data)
         except _Unknown:
             return self.unknown(node, at)
         parts: list[TemplatePart] = []
@@ -463,8 +459,8 @@ class _Builder:
             self.document.strings[at] = node
         if all(isinstance(part, str) for part in parts):
             literal = "".join(part for part in parts if isinstance(part, str))
-            return Expression(self.where(at), self.text(node), literal=literal, is_literal=True)
-        return Expression(self.where(at), self.text(node), template=tuple(parts))
+            return Expression(self.where(at), source, literal=literal, is_literal=True)
+        return Expression(self.where(at), source, template=tuple(parts))
 
 
 def _with_source(expression: Expression, source: str) -> Expression:
@@ -493,45 +489,20 @@ def _adjacent(template: Node, interpolation_node: Node) -> bool:
 
 _QUOTED_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
-
-def _template_atoms(node: Node, data: bytes) -> tuple[list[_Atom], int]:
-    """The characters of a string or template's value, each with the byte range it was written
-    in (escapes decoded, a flush heredoc's indentation removed), and its interpolations; and the
-    byte offset of its end.  Raises _Unknown for template directives."""
-    children = node.children
-    heredoc = node.type == "heredoc_template"
-    start, end = _template_region(node, data)
-    atoms: list[_Atom] = []
-    position = start
-    for child in children:
-        if child.type == "template_directive":
-            raise _Unknown()
-        if child.type != "template_interpolation":
-            continue
-        _literal_atoms(data, position, child.start_byte, heredoc, atoms)
-        if any(grand.type == "strip_marker" and grand.start_byte < _expression_start(child)
-               for grand in child.children):
-            while atoms and isinstance(atoms[-1], tuple) and atoms[-1][0].isspace():
-                atoms.pop()
-        atoms.append(child)
-        position = child.end_byte
-        if any(grand.type == "strip_marker" and grand.start_byte > _expression_start(child)
-               for grand in child.children):
-            position = _skip_space(data, position, end)
-    _literal_atoms(data, position, end, heredoc, atoms)
-    if heredoc and any(child.type == "<<-" for child in children[0].children):
-        atoms = _flush(atoms)
-    return atoms, end
+# A character of a string: (what it adds to the value, what it adds to the template text,
+# start byte, end byte).  `$${` adds "$" then "${" to the value, "$$" then "{" to the text.
+_Char = tuple[str, str, int, int]
+_Atom = Union[_Char, "Node"]  # or an interpolation, `${...}`
 
 
-def _template_pieces(node: Node, data: bytes) -> list[str | Node]:
-    """A string or template's value as literal texts and interpolations.  The common case
-    (no escapes, no strip markers, no `<<-`) takes the text as it is; the rest goes through
-    `_template_atoms`, character by character."""
+def _template_pieces(node: Node, data: bytes) -> tuple[list[str | Node], str]:
+    """A string or template's value as literal texts and interpolations, and its template text
+    (escapes decoded, `$${` and interpolations as written).  The common case (no escapes, no
+    strip markers, no `<<-`) takes the text as it is; the rest goes character by character."""
     children = node.children
     heredoc = node.type == "heredoc_template"
     if heredoc and any(child.type == "<<-" for child in children[0].children):
-        return _collapse(_template_atoms(node, data)[0])
+        return _collapse(_template_atoms(node, data)[0], data)
     position, end = _template_region(node, data)
     pieces: list[str | Node] = []
     for child in children:
@@ -540,15 +511,38 @@ def _template_pieces(node: Node, data: bytes) -> list[str | Node]:
         if child.type != "template_interpolation":
             continue
         if not _plain_interpolation(child):
-            return _collapse(_template_atoms(node, data)[0])
+            return _collapse(_template_atoms(node, data)[0], data)
         pieces.append(data[position:child.start_byte].decode("utf-8", "replace"))
         pieces.append(child)
         position = child.end_byte
     pieces.append(data[position:end].decode("utf-8", "replace"))
-    if any(isinstance(piece, str) and (("\\" in piece and not heredoc) or "$${" in piece
-                                       or "%%{" in piece) for piece in pieces):
-        return _collapse(_template_atoms(node, data)[0])
-    return [piece for piece in pieces if not isinstance(piece, str) or piece]
+    start = _template_region(node, data)[0]
+    text = data[start:end].decode("utf-8", "replace")
+    if not heredoc and "\\" in text:
+        return _collapse(_template_atoms(node, data)[0], data)
+    if "$${" in text or "%%{" in text:
+        pieces = [piece.replace("$${", "${").replace("%%{", "%{") if isinstance(piece, str)
+                  else piece for piece in pieces]
+    return [piece for piece in pieces if not isinstance(piece, str) or piece], text
+
+
+def _collapse(atoms: list[_Atom], data: bytes) -> tuple[list[str | Node], str]:
+    pieces: list[str | Node] = []
+    value: list[str] = []
+    text: list[str] = []
+    for atom in atoms:
+        if isinstance(atom, tuple):
+            value.append(atom[0])
+            text.append(atom[1])
+            continue
+        if value:
+            pieces.append("".join(value))
+            value = []
+        pieces.append(atom)
+        text.append(data[atom.start_byte:atom.end_byte].decode("utf-8", "replace"))
+    if value:
+        pieces.append("".join(value))
+    return [piece for piece in pieces if not isinstance(piece, str) or piece], "".join(text)
 
 
 def _template_region(node: Node, data: bytes) -> tuple[int, int]:
@@ -568,20 +562,35 @@ def _template_region(node: Node, data: bytes) -> tuple[int, int]:
             ends[-1].start_byte if ends else node.end_byte)
 
 
-def _collapse(atoms: list[_Atom]) -> list[str | Node]:
-    pieces: list[str | Node] = []
-    text: list[str] = []
-    for atom in atoms:
-        if isinstance(atom, tuple):
-            text.append(atom[0])
+def _template_atoms(node: Node, data: bytes) -> tuple[list[_Atom], int]:
+    """The characters of a string or template, each with the bytes it was written in (escapes
+    decoded, a flush heredoc's indentation removed, strip markers applied), and its
+    interpolations; and the byte offset of its end.  Raises _Unknown for template directives."""
+    children = node.children
+    heredoc = node.type == "heredoc_template"
+    start, end = _template_region(node, data)
+    atoms: list[_Atom] = []
+    position = start
+    for child in children:
+        if child.type == "template_directive":
+            raise _Unknown()
+        if child.type != "template_interpolation":
             continue
-        if text:
-            pieces.append("".join(text))
-            text = []
-        pieces.append(atom)
-    if text:
-        pieces.append("".join(text))
-    return pieces
+        _literal_atoms(data, position, child.start_byte, heredoc, atoms)
+        expression_start = _expression_start(child)
+        markers = [grand.start_byte for grand in child.children if grand.type == "strip_marker"]
+        if any(marker < expression_start for marker in markers):  # `${~`: trim before
+            while atoms and isinstance(atoms[-1], tuple) and atoms[-1][1].isspace():
+                atoms.pop()
+        atoms.append(child)
+        position = child.end_byte
+        if any(marker > expression_start for marker in markers):  # `~}`: trim after
+            while position < end and data[position:position + 1].isspace():
+                position += 1
+    _literal_atoms(data, position, end, heredoc, atoms)
+    if heredoc and any(child.type == "<<-" for child in children[0].children):
+        atoms = _flush(atoms)
+    return atoms, end
 
 
 def _expression_start(node: Node) -> int:
@@ -589,12 +598,6 @@ def _expression_start(node: Node) -> int:
         if child.type == "expression":
             return child.start_byte
     return node.end_byte
-
-
-def _skip_space(data: bytes, position: int, end: int) -> int:
-    while position < end and data[position:position + 1].isspace():
-        position += 1
-    return position
 
 
 def _literal_atoms(data: bytes, start: int, end: int, heredoc: bool, atoms: list[_Atom]) -> None:
@@ -610,31 +613,26 @@ def _literal_atoms(data: bytes, start: int, end: int, heredoc: bool, atoms: list
         size = 1 if ascii_only or char < "\x80" else len(char.encode("utf-8"))
         # `$${` and `%%{` are a literal `${` and `%{`, in quoted strings and heredocs alike.
         if char in "$%" and text.startswith(char * 2 + "{", index):
-            atoms.append((char, position, position + 2))
+            atoms.append(("", char, position, position + 1))
+            atoms.append((char, char, position + 1, position + 2))
             index += 2
             position += 2
             continue
         if char == "\\" and not heredoc and index + 1 < length:
             escape = text[index + 1]
-            if escape in _QUOTED_ESCAPES:
-                atoms.append((_QUOTED_ESCAPES[escape], position, position + 2))
-                index += 2
-                position += 2
-                continue
+            decoded: str | None = _QUOTED_ESCAPES.get(escape)
+            width = 2
             digits = 4 if escape == "u" else 8 if escape == "U" else 0
             code = text[index + 2:index + 2 + digits]
-            if digits and len(code) == digits and all(c in "0123456789abcdefABCDEF" for c in code):
-                try:
-                    atoms.append((chr(int(code, 16)), position, position + 2 + digits))
-                except (ValueError, OverflowError):
-                    atoms.append((char, position, position + 1))
-                    index += 1
-                    position += 1
-                    continue
-                index += 2 + digits
-                position += 2 + digits
+            if digits and len(code) == digits and all(c in "0123456789abcdefABCDEF" for c in code) \
+                    and int(code, 16) <= 0x10FFFF:
+                decoded, width = chr(int(code, 16)), 2 + digits
+            if decoded is not None:
+                atoms.append((decoded, decoded, position, position + width))
+                index += width
+                position += width
                 continue
-        atoms.append((char, position, position + size))
+        atoms.append((char, char, position, position + size))
         index += 1
         position += size
 
@@ -645,7 +643,7 @@ def _flush(atoms: list[_Atom]) -> list[_Atom]:
     lines: list[list[_Atom]] = [[]]
     for atom in atoms:
         lines[-1].append(atom)
-        if isinstance(atom, tuple) and atom[0] == "\n":
+        if isinstance(atom, tuple) and atom[1] == "\n":
             lines.append([])
     if not lines[-1]:
         lines.pop()
@@ -654,10 +652,10 @@ def _flush(atoms: list[_Atom]) -> list[_Atom]:
     for line in lines:
         spaces = 0
         for atom in line:
-            if not isinstance(atom, tuple) or atom[0] == "\n" or not atom[0].isspace():
+            if not isinstance(atom, tuple) or atom[1] == "\n" or not atom[1].isspace():
                 break
             spaces += 1
-        blank = spaces == len(line) - 1 and isinstance(line[-1], tuple) and line[-1][0] == "\n"
+        blank = spaces == len(line) - 1 and isinstance(line[-1], tuple) and line[-1][1] == "\n"
         adjust.append(not blank)
         if not blank:
             least = spaces if least is None else min(least, spaces)
