@@ -1,10 +1,10 @@
 """The shared checker: every applicable rule over every policy, and the findings they make."""
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from kms_hooks.config import glob_matches
 from kms_hooks.model import NOTE, Finding, Grant, Subject, Where
 from kms_hooks.rules import Context, Rule, all_rules
 
@@ -17,6 +17,7 @@ class Selection:
     ignore: tuple[str, ...] = ()
     severity: dict[str, str] = field(default_factory=dict)  # rule id -> severity
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (glob, rule ids)
+    root: str = "."  # the directory the per-file-ignores globs are relative to
 
     def enabled(self, rule_id: str, path: str = "") -> bool:
         if self.select and not _named(rule_id, self.select):
@@ -24,7 +25,7 @@ class Selection:
         if _named(rule_id, self.ignore):
             return False
         for pattern, ids in self.per_file_ignores:
-            if fnmatch.fnmatch(path, pattern) and _named(rule_id, ids):
+            if _named(rule_id, ids) and glob_matches(pattern, path, self.root):
                 return False
         return True
 

@@ -2,16 +2,23 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
+import time
 from typing import TYPE_CHECKING, Sequence
 
+from kms_hooks.config import FAIL_ON
 from kms_hooks.model import SEVERITIES, SEVERITY_RANK
 
 if TYPE_CHECKING:
-    from kms_hooks.engine import Outcome
+    from kms_hooks.config import Config
+    from kms_hooks.engine import Options, Outcome
+    from kms_hooks.gitio import ChangedLines
+    from kms_hooks.sources.base import Source, SourceFile
 
-FAIL_ON = (*SEVERITIES, "never")
+FORMAT_CHOICES = ("text", "json", "sarif", "github")
+INSTALL_HOOK = "install-git-hook"
 
 
 def build_parser(prog: str) -> argparse.ArgumentParser:
@@ -20,10 +27,12 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         description="Check AWS KMS permissions in policy files against AWS's guidance.",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help="files to check; a directory is walked")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="output format (default: text)")
-    parser.add_argument("--fail-on", choices=FAIL_ON, default="warning",
+                        help="files to check; a directory is walked (git-tracked files inside "
+                             f"a git work tree); `{prog} {INSTALL_HOOK}` writes a git "
+                             "pre-commit hook")
+    parser.add_argument("--format", choices=FORMAT_CHOICES, default=None,
+                        help="output format (default: text; github under GitHub Actions)")
+    parser.add_argument("--fail-on", choices=FAIL_ON, default=None,
                         help="exit 1 when a finding at or above this severity is reported "
                              "(default: warning)")
     parser.add_argument("--trusted-account", action="append", default=[], metavar="ID",
@@ -32,6 +41,18 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
                         help="run only these rules (ids or prefixes such as KMS1; repeatable)")
     parser.add_argument("--ignore", action="append", default=[], metavar="ID",
                         help="do not run these rules (ids or prefixes; repeatable)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="configuration file (default: [tool.kms-hooks] in pyproject.toml, "
+                             "else .kms-hooks.toml, from here up to the git root)")
+    parser.add_argument("--baseline", metavar="FILE",
+                        help="report only findings not recorded in FILE")
+    parser.add_argument("--write-baseline", metavar="FILE",
+                        help="record the current findings in FILE and exit 0")
+    parser.add_argument("--staged", action="store_true",
+                        help="check the staged content of the git index, not the working tree")
+    parser.add_argument("--diff-base", metavar="REV",
+                        help="report only findings on lines added or changed since the merge "
+                             "base of REV and HEAD")
     parser.add_argument("--explain", metavar="ID", help="print a rule's documentation and exit")
     parser.add_argument("--list-rules", action="store_true", help="print the rules and exit")
     parser.add_argument("-v", "--verbose", action="count", default=0,
@@ -48,6 +69,9 @@ def _usage_error(prog: str, message: str) -> int:
 def run(prog: str, argv: Sequence[str] | None) -> int:
     from kms_hooks.sources import HOOKS
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == [INSTALL_HOOK]:
+        return install_git_hook(prog, argv[1:])
     args = build_parser(prog).parse_args(argv)
     if args.list_rules:
         from kms_hooks.rules.docs import rule_table
@@ -70,31 +94,200 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
     if unknown:
         return _usage_error(prog, f"no rule matches {unknown!r}; see --list-rules")
 
-    from kms_hooks.checker import Selection
-    from kms_hooks.engine import Options, expand_paths
+    from kms_hooks.baseline import BaselineError
+    from kms_hooks.config import ConfigError
+    from kms_hooks.config import load as load_config
     from kms_hooks.engine import run as run_checks
+    from kms_hooks.gitio import GitError
     from kms_hooks.report import formatter
-    from kms_hooks.rules import Context
-    from kms_hooks.sources.base import SourceFile
 
-    options = Options(
-        sources=HOOKS[prog],
-        context=Context(trusted_accounts=frozenset(args.trusted_account)),
-        selection=Selection(select=tuple(args.select), ignore=tuple(args.ignore)),
-    )
-    files = (SourceFile(path) for path in expand_paths(args.paths))
-    outcome = run_checks(files, options)
-    sys.stdout.write(formatter(args.format)(outcome))
+    try:
+        config = load_config(args.config)
+        options = _options(args, config, HOOKS[prog])
+        files = _files(args)
+        changed = None
+        if args.diff_base:
+            from kms_hooks.gitio import changed_lines
+
+            changed = changed_lines(args.diff_base, staged=args.staged)
+            if not args.paths and not args.staged:
+                files = _existing(changed.paths())
+    except (ConfigError, GitError) as error:
+        return _usage_error(prog, str(error))
+
+    progress = Progress(len(files)) if not args.quiet and sys.stderr.isatty() else None
+    outcome = run_checks(files, options, progress)
+    if progress is not None:
+        progress.done()
+    if changed is not None:
+        _only_changed(outcome, changed)
+    try:
+        if args.write_baseline:
+            from kms_hooks.baseline import write
+
+            written = write(args.write_baseline, outcome)
+            if not args.quiet:
+                print(f"{args.write_baseline}: recorded {written} finding"
+                      f"{'s' if written != 1 else ''}", file=sys.stderr)
+            return 0
+        if args.baseline:
+            from kms_hooks.baseline import apply
+
+            apply(args.baseline, outcome)
+    except BaselineError as error:
+        return _usage_error(prog, str(error))
+
+    sys.stdout.write(formatter(_format(args.format))(outcome))
     if args.verbose:
         for path, why in outcome.skipped:
             print(f"{path}: skipped: {why}", file=sys.stderr)
         for path, note in outcome.notes:
             print(f"{path}: {note}", file=sys.stderr)
-    for error in outcome.errors:
-        print(error, file=sys.stderr)
+    for problem in outcome.errors:
+        print(problem, file=sys.stderr)
     if not args.quiet:
+        if outcome.findings and any(os.path.isdir(p) for p in args.paths):
+            sys.stderr.write(rule_summary(outcome))
         print(summary(outcome), file=sys.stderr)
-    return exit_status(outcome, args.fail_on)
+    return exit_status(outcome, args.fail_on or config.fail_on or "warning")
+
+
+def _format(chosen: str | None) -> str:
+    if chosen is not None:
+        return chosen
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+def _options(args: argparse.Namespace, config: Config, sources: tuple[str, ...]) -> Options:
+    """The settings of this run: the command line's where it gives them, else the file's."""
+    from kms_hooks.checker import Selection
+    from kms_hooks.engine import Options
+    from kms_hooks.rules import Context
+
+    trusted = args.trusted_account or config.trusted_accounts or ()
+    default_context = Context()
+    context = Context(
+        trusted_accounts=frozenset(trusted),
+        sensitive_actions=default_context.sensitive_actions | frozenset(config.sensitive_actions),
+    )
+    selection = Selection(
+        select=tuple(args.select or config.select or ()),
+        ignore=tuple(args.ignore or config.ignore or ()),
+        severity=dict(config.severity),
+        per_file_ignores=config.per_file_ignores,
+        root=config.root,
+    )
+    extra: tuple[Source, ...] = ()
+    if config.extract:
+        from kms_hooks.sources.extract import ExtractSource
+
+        extra = (ExtractSource(config.extract, config.root),)
+    return Options(sources=sources, context=context, selection=selection, extra_sources=extra)
+
+
+def _files(args: argparse.Namespace) -> list[SourceFile]:
+    from kms_hooks.engine import expand_paths
+    from kms_hooks.sources.base import SourceFile
+
+    if args.staged:
+        from kms_hooks.gitio import staged_files
+
+        return staged_files(args.paths)
+    return [SourceFile(path) for path in expand_paths(args.paths)]
+
+
+def _existing(paths: list[str]) -> list[SourceFile]:
+    from kms_hooks.sources.base import SourceFile
+
+    return [SourceFile(os.path.relpath(p)) for p in paths if os.path.isfile(p)]
+
+
+def _only_changed(outcome: Outcome, changed: ChangedLines) -> None:
+    """Keep the findings on changed lines; a file that can no longer be read is always news
+    when the change touched it."""
+    kept = []
+    for finding in outcome.findings:
+        path = finding.where.doc.path
+        span = finding.where.span()
+        if finding.rule == "KMS001":
+            keep = changed.touched(path)
+        else:
+            keep = changed.changed(path, span.line, max(span.line, span.end_line))
+        if keep:
+            kept.append(finding)
+    outcome.outside_diff = len(outcome.findings) - len(kept)
+    outcome.findings = kept
+
+
+def install_git_hook(prog: str, argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog=f"{prog} {INSTALL_HOOK}",
+        description="Write .git/hooks/pre-commit so that each commit checks its staged files "
+                    "(for repositories that do not use pre-commit).")
+    parser.parse_args(argv)
+    from kms_hooks.gitio import GitError, install_hook
+
+    try:
+        path = install_hook()
+    except GitError as error:
+        print(f"{prog} {INSTALL_HOOK}: error: {error}", file=sys.stderr)
+        return 1
+    print(f"{prog}: wrote {os.path.relpath(path)}: each commit now checks its staged files")
+    return 0
+
+
+class Progress:
+    """`checked 120/4,031 files` on one terminal line, redrawn at most ten times a second."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.started = time.monotonic()
+        self.shown = False
+        self._next = self.started + 0.2  # short runs never show it
+
+    def __call__(self, done: int, path: str) -> None:
+        now = time.monotonic()
+        if now < self._next:
+            return
+        self._next = now + 0.1
+        line = f"checked {done - 1:,}/{self.total:,} files: {path}"
+        width = _terminal_width() - 1
+        if len(line) > width:
+            line = line[: max(0, width - 3)] + "..."
+        sys.stderr.write(f"\r\x1b[K{line}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def rule_summary(outcome: Outcome) -> str:
+    """Findings per rule and severity, for the end of an audit of a directory."""
+    from kms_hooks.rules import get
+
+    counts: dict[str, dict[str, int]] = {}
+    for finding in outcome.findings:
+        row = counts.setdefault(finding.rule, {s: 0 for s in SEVERITIES})
+        row[finding.severity] += 1
+    names = {rule: (found.name if (found := get(rule)) else "") for rule in counts}
+    width = max(len(n) for n in [*names.values(), "name"])
+    header = f"{'rule':<7} {'name':<{width}} " + " ".join(f"{s:>7}" for s in SEVERITIES)
+    lines = [header]
+    for rule in sorted(counts):
+        lines.append(f"{rule:<7} {names[rule]:<{width}} "
+                     + " ".join(f"{counts[rule][s]:>7}" for s in SEVERITIES))
+    totals = [sum(row[s] for row in counts.values()) for s in SEVERITIES]
+    lines.append(f"{'total':<7} {'':<{width}} " + " ".join(f"{n:>7}" for n in totals))
+    return "".join(line.rstrip() + "\n" for line in lines)
 
 
 def exit_status(outcome: Outcome, fail_on: str) -> int:
@@ -123,6 +316,12 @@ def summary(outcome: Outcome) -> str:
              f" with policies, {outcome.files_seen} checked")
     if outcome.suppressed:
         text += f"; {outcome.suppressed} suppressed in the files"
+    if outcome.outside_diff:
+        text += f"; {outcome.outside_diff} on lines the change did not touch"
+    if outcome.hidden_by_baseline or outcome.stale_baseline:
+        text += (f"; {outcome.hidden_by_baseline} hidden by the baseline, "
+                 f"{outcome.stale_baseline} baseline entr"
+                 f"{'ies' if outcome.stale_baseline != 1 else 'y'} no longer match")
     return text
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from kms_hooks.checker import Checked, Selection, check
 from kms_hooks.model import ERROR, Finding, Subject, Where
@@ -18,6 +18,8 @@ class Options:
     sources: tuple[str, ...]
     context: Context = Context()
     selection: Selection = Selection()
+    # Sources made from the user's configuration (extract entries); they read a file first.
+    extra_sources: tuple[Source, ...] = ()
 
 
 @dataclass
@@ -29,6 +31,12 @@ class Outcome:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why), for -v
     notes: list[tuple[str, str]] = field(default_factory=list)  # (path, what was read), for -v
     errors: list[str] = field(default_factory=list)  # internal errors, one line each
+    paths: list[str] = field(default_factory=list)  # every file checked, in order
+    # The text of each file with findings, so that reports can quote the elements they point at.
+    texts: dict[str, str] = field(default_factory=dict)
+    hidden_by_baseline: int = 0
+    stale_baseline: int = 0  # baseline entries that matched no finding in the checked files
+    outside_diff: int = 0  # findings left out because their lines did not change
 
 
 def parse_error(path: str, error: ParseError, selection: Selection) -> list[Finding]:
@@ -49,38 +57,57 @@ def read_file(file: SourceFile, sources: list[Source]) -> tuple[list[Subject], s
     return [], None
 
 
-def run(files: Iterable[SourceFile], options: Options) -> Outcome:
-    sources = load(options.sources)
+def run(files: Iterable[SourceFile], options: Options,
+        progress: Callable[[int, str], None] | None = None) -> Outcome:
+    sources = [*options.extra_sources, *load(options.sources)]
     outcome = Outcome()
     checked = Checked()
     for file in files:
         outcome.files_seen += 1
-        try:
-            subjects, source_name = read_file(file, sources)
-        except ParseError as error:
-            outcome.findings.extend(parse_error(file.path, error, options.selection))
-            continue
-        except Exception as error:  # a bug must not hide the other files' findings
-            outcome.errors.append(f"{file.path}: internal error: {type(error).__name__}: {error}")
-            continue
-        if source_name is None:
-            outcome.skipped.append((file.path, "holds no policy this hook reads"))
-            continue
-        if not subjects:
-            outcome.skipped.append((file.path, f"read as {source_name}: no KMS-related policy in it"))
-            continue
-        outcome.files_with_policies += 1
-        for subject in subjects:
-            if subject.note:
-                outcome.notes.append((file.path, f"{subject.name}: {subject.note}"))
-        try:
-            check(subjects, options.context, options.selection, checked)
-        except Exception as error:
-            outcome.errors.append(f"{file.path}: internal error: {type(error).__name__}: {error}")
+        outcome.paths.append(file.path)
+        if progress is not None:
+            progress(outcome.files_seen, file.path)
+        found = len(checked.findings) + len(outcome.findings)
+        _check_file(file, sources, options, outcome, checked)
+        if len(checked.findings) + len(outcome.findings) > found:
+            _keep_text(file, outcome)
     outcome.findings.extend(checked.findings)
     outcome.suppressed = checked.suppressed
     outcome.findings.sort(key=Finding.sort_key)
     return outcome
+
+
+def _keep_text(file: SourceFile, outcome: Outcome) -> None:
+    try:
+        outcome.texts[file.path] = file.text
+    except ParseError:
+        pass  # not text: the finding is a parse error, with nothing to quote
+
+
+def _check_file(file: SourceFile, sources: list[Source], options: Options, outcome: Outcome,
+                checked: Checked) -> None:
+    try:
+        subjects, source_name = read_file(file, sources)
+    except ParseError as error:
+        outcome.findings.extend(parse_error(file.path, error, options.selection))
+        return
+    except Exception as error:  # a bug must not hide the other files' findings
+        outcome.errors.append(f"{file.path}: internal error: {type(error).__name__}: {error}")
+        return
+    if source_name is None:
+        outcome.skipped.append((file.path, "holds no policy this hook reads"))
+        return
+    if not subjects:
+        outcome.skipped.append((file.path, f"read as {source_name}: no KMS-related policy in it"))
+        return
+    outcome.files_with_policies += 1
+    for subject in subjects:
+        if subject.note:
+            outcome.notes.append((file.path, f"{subject.name}: {subject.note}"))
+    try:
+        check(subjects, options.context, options.selection, checked)
+    except Exception as error:
+        outcome.errors.append(f"{file.path}: internal error: {type(error).__name__}: {error}")
 
 
 def expand_paths(paths: Iterable[str]) -> Iterator[str]:

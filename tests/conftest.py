@@ -14,3 +14,6 @@ def shared() -> pathlib.Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present")
     return SHARED
+
+
+pytest_plugins = ("tests.gitutil",)  # the `repo` fixture: a real git repository in tmp_path

@@ -12,6 +12,8 @@ Formatter = Callable[[Outcome], str]
 FORMATS = {
     "text": "kms_hooks.report.text",
     "json": "kms_hooks.report.json_format",
+    "sarif": "kms_hooks.report.sarif",
+    "github": "kms_hooks.report.github",
 }
 
 

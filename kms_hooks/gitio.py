@@ -1,0 +1,253 @@
+"""What git knows: staged content, lines changed since a base, tracked files, the pre-commit hook.
+
+Every call runs the real `git` once per question (the staged blobs all come from one
+`git cat-file --batch` process), so a check of many staged files costs a few processes, not one
+per file.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import stat
+import subprocess
+import sys
+from typing import Sequence
+
+from kms_hooks.sources.base import SourceFile
+
+_EMPTY_BLOB = "0" * 40
+_SKIPPED_MODES = ("160000", "120000")  # submodules and symbolic links hold no file content
+
+
+class GitError(Exception):
+    """git failed or is missing; the message is one line, ready to print."""
+
+
+def git(args: Sequence[str], cwd: str | None = None, input: bytes | None = None) -> bytes:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True)
+    except OSError as error:
+        raise GitError(f"cannot run git: {error.strerror or error}") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(message[-1] if message else f"git {args[0]} failed")
+    return done.stdout
+
+
+def toplevel(cwd: str = ".") -> str | None:
+    """The root of the git work tree that holds `cwd`, or None outside git."""
+    try:
+        return os.fsdecode(git(["rev-parse", "--show-toplevel"], cwd=cwd).rstrip(b"\n"))
+    except GitError:
+        return None
+
+
+def _names(raw: bytes) -> list[str]:
+    return [os.fsdecode(name) for name in raw.split(b"\0") if name]
+
+
+def _from_top(top: str, name: str) -> str:
+    """A path git gave relative to the work tree root, as a path relative to the current
+    directory (how paths given on the command line look)."""
+    return os.path.relpath(os.path.join(top, name))
+
+
+def _work_tree() -> str:
+    top = toplevel()
+    if top is None:
+        raise GitError("not inside a git work tree")
+    return top
+
+
+def staged_files(paths: Sequence[str] = ()) -> list[SourceFile]:
+    """The files added or modified in the index (limited to `paths`), with their staged
+    content: what the next commit will hold, whatever the working tree holds now."""
+    top = _work_tree()
+    raw = git(["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev",
+               "--diff-filter=AMT", "--no-ext-diff", "--", *paths])
+    fields = raw.split(b"\0")
+    entries: list[tuple[str, str]] = []  # (path, blob id)
+    for header, name in zip(fields[0::2], fields[1::2]):
+        parts = header.decode("ascii").split()
+        if len(parts) < 5:
+            continue
+        mode, blob = parts[1], parts[3]
+        if mode in _SKIPPED_MODES or blob == _EMPTY_BLOB:
+            continue
+        entries.append((_from_top(top, os.fsdecode(name)), blob))
+    if not entries:
+        return []
+    contents = read_blobs([blob for _, blob in entries])
+    return [SourceFile(path, content=contents[blob]) for path, blob in entries]
+
+
+def read_blobs(blobs: Sequence[str]) -> dict[str, bytes]:
+    """The content of each blob, read through one `git cat-file --batch` process."""
+    unique = list(dict.fromkeys(blobs))
+    output = git(["cat-file", "--batch"], input="".join(b + "\n" for b in unique).encode())
+    contents: dict[str, bytes] = {}
+    position = 0
+    for blob in unique:
+        end = output.index(b"\n", position)
+        header = output[position:end].decode("ascii").split()
+        if len(header) != 3:
+            raise GitError(f"git cat-file: cannot read {blob}: {' '.join(header)}")
+        size = int(header[2])
+        contents[blob] = output[end + 1 : end + 1 + size]
+        position = end + 1 + size + 1  # the content is followed by a newline
+    return contents
+
+
+# ----------------------------------------------------------------------------------------------
+# Lines changed since a base revision
+
+_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+
+
+class ChangedLines:
+    """The lines of each file added or changed since a base revision.  A file not in the map
+    did not change; a file whose value is None is new in full (untracked)."""
+
+    def __init__(self, lines: dict[str, list[tuple[int, int]] | None]) -> None:
+        self._lines = {_key(path): ranges for path, ranges in lines.items()}
+
+    def touched(self, path: str) -> bool:
+        return _key(path) in self._lines
+
+    def changed(self, path: str, first: int, last: int) -> bool:
+        """Whether any line from `first` to `last` (inclusive) was added or changed."""
+        key = _key(path)
+        if key not in self._lines:
+            return False
+        ranges = self._lines[key]
+        if ranges is None:
+            return True
+        return any(start <= last and first <= end for start, end in ranges)
+
+    def paths(self) -> list[str]:
+        return sorted(self._lines)
+
+
+def _key(path: str) -> str:
+    return os.path.normpath(os.path.abspath(path))
+
+
+def merge_base(rev: str) -> str:
+    try:
+        return git(["merge-base", rev, "HEAD"]).decode().strip()
+    except GitError as error:
+        raise GitError(f"--diff-base {rev}: no merge base with HEAD ({error})") from None
+
+
+def changed_lines(rev: str, staged: bool = False) -> ChangedLines:
+    """Lines added or changed since the merge base of `rev` and HEAD: in the index with
+    `staged`, else in the working tree (with untracked files counted as new in full)."""
+    top = _work_tree()
+    base = merge_base(rev)
+    args = ["diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "-M",
+            "--src-prefix=a/", "--dst-prefix=b/"]
+    if staged:
+        args.append("--cached")
+    diff = git([*args, base, "--"], cwd=top)
+    lines = parse_diff(diff)
+    changed: dict[str, list[tuple[int, int]] | None] = {
+        os.path.join(top, path): ranges for path, ranges in lines.items()}
+    if not staged:
+        for name in _names(git(["ls-files", "-z", "--others", "--exclude-standard"], cwd=top)):
+            changed[os.path.join(top, name)] = None
+    return ChangedLines(changed)
+
+
+def parse_diff(diff: bytes) -> dict[str, list[tuple[int, int]]]:
+    """Per file of a `git diff -U0`, the ranges of lines (first, last) in the new version that
+    the diff adds.  Deleted files do not appear; renamed files appear under their new name."""
+    found: dict[str, list[tuple[int, int]]] = {}
+    current: list[tuple[int, int]] | None = None
+    for line in diff.split(b"\n"):
+        if line.startswith(b"+++ "):
+            name = line[4:]
+            if name == b"/dev/null":
+                current = None
+                continue
+            path = _unquote(name)
+            if path.startswith("b/"):
+                path = path[2:]
+            current = found.setdefault(path, [])
+        elif line.startswith(b"@@ ") and current is not None:
+            match = _HUNK.match(line)
+            if match:
+                start, count = int(match.group(1)), int(match.group(2) or b"1")
+                if count:
+                    current.append((start, start + count - 1))
+        elif line.startswith(b"diff --git "):
+            current = None
+    return found
+
+
+def _unquote(name: bytes) -> str:
+    """A path as git writes it in a diff header: C-quoted when it holds unusual characters."""
+    if not name.startswith(b'"'):
+        return os.fsdecode(name.rstrip(b"\t"))
+    body = name[1:name.rindex(b'"')]
+    out = bytearray()
+    i = 0
+    simple = {b"n": b"\n", b"t": b"\t", b'"': b'"', b"\\": b"\\", b"a": b"\a", b"b": b"\b",
+              b"f": b"\f", b"r": b"\r", b"v": b"\v"}
+    while i < len(body):
+        char = body[i:i + 1]
+        if char == b"\\":
+            following = body[i + 1:i + 2]
+            if following in simple:
+                out += simple[following]
+                i += 2
+                continue
+            out.append(int(body[i + 1:i + 4], 8))
+            i += 4
+            continue
+        out += char
+        i += 1
+    return os.fsdecode(bytes(out))
+
+
+# ----------------------------------------------------------------------------------------------
+# The plain git hook
+
+HOOK_MARK = "# kms-hooks pre-commit hook"
+
+
+def hook_script(python: str) -> str:
+    quoted = shlex.quote(python)
+    return (
+        "#!/bin/sh\n"
+        f"{HOOK_MARK}: checks KMS permissions in the staged files.\n"
+        "# Written by `kms-policies install-git-hook`; delete this file to remove it.\n"
+        f"if [ -x {quoted} ]; then\n"
+        f"    exec {quoted} -m kms_hooks --staged\n"
+        "fi\n"
+        "exec kms-policies --staged\n"
+    )
+
+
+def install_hook() -> str:
+    """Write the pre-commit hook of the current repository; the path written.  A hook that
+    this command did not write is never replaced."""
+    _work_tree()
+    path = os.path.abspath(os.fsdecode(git(["rev-parse", "--git-path", "hooks/pre-commit"])
+                                       .rstrip(b"\n")))
+    if os.path.lexists(path):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                existing = handle.read()
+        except OSError as error:
+            raise GitError(f"{path}: cannot read the existing hook: "
+                           f"{error.strerror or error}") from None
+        if HOOK_MARK not in existing:
+            raise GitError(f"{path} already exists and was not written by kms-policies; "
+                           "not replacing it (add `kms-policies --staged` to it yourself)")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(hook_script(sys.executable))
+    mode = os.stat(path).st_mode
+    os.chmod(path, mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path

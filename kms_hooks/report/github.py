@@ -1,0 +1,36 @@
+"""GitHub Actions workflow commands: each finding becomes an annotation on the changed file."""
+from __future__ import annotations
+
+from kms_hooks.engine import Outcome
+from kms_hooks.model import ERROR, WARNING
+
+_COMMAND = {ERROR: "error", WARNING: "warning"}  # anything else is a notice
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(outcome: Outcome) -> str:
+    from kms_hooks.rules import get
+
+    lines = []
+    for finding in outcome.findings:
+        span = finding.where.span()
+        rule = get(finding.rule)
+        title = f"{finding.rule} {rule.name}" if rule else finding.rule
+        properties = ",".join([
+            f"file={_property(finding.where.doc.path)}",
+            f"line={span.line}",
+            f"col={span.column}",
+            f"endLine={span.end_line}",
+            f"endColumn={span.end_column}",
+            f"title={_property(title)}",
+        ])
+        command = _COMMAND.get(finding.severity, "notice")
+        lines.append(f"::{command} {properties}::{_data(finding.message)}")
+    return "".join(line + "\n" for line in lines)

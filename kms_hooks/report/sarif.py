@@ -1,0 +1,112 @@
+"""SARIF 2.1.0, for code scanning: one run, the rules with their help, one result per finding."""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import textwrap
+from typing import Any
+from urllib.parse import quote
+
+from kms_hooks.engine import Outcome
+from kms_hooks.model import Finding
+
+SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
+          "sarif-schema-2.1.0.json")
+FINGERPRINT_KEY = "kmsHooks/v1"
+ROOT_ID = "%SRCROOT%"
+
+
+def _text(doc: str) -> str:
+    return " ".join(textwrap.dedent(doc).split())
+
+
+def _rules() -> tuple[list[dict[str, Any]], dict[str, int]]:
+    from kms_hooks.rules import all_rules
+    from kms_hooks.rules.docs import explain
+
+    described = []
+    index = {}
+    for position, rule in enumerate(all_rules()):
+        index[rule.id] = position
+        described.append({
+            "id": rule.id,
+            "name": rule.name,
+            "shortDescription": {"text": rule.summary},
+            "fullDescription": {"text": _text(rule.doc.finds)},
+            "help": {"text": explain(rule)},
+            "defaultConfiguration": {"level": rule.severity},
+            "properties": {"tags": ["security", "aws-kms"]},
+        })
+    return described, index
+
+
+def _root() -> str:
+    from kms_hooks.gitio import toplevel
+
+    return os.path.abspath(toplevel() or os.getcwd())
+
+
+def _artifact(path: str, root: str) -> dict[str, str]:
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute, root)
+    if relative.startswith(os.pardir):
+        return {"uri": pathlib.Path(absolute).as_uri()}
+    return {"uri": quote(relative.replace(os.sep, "/")), "uriBaseId": ROOT_ID}
+
+
+def _result(finding: Finding, outcome: Outcome, root: str, index: dict[str, int]) -> Any:
+    from kms_hooks.baseline import fingerprint
+
+    span = finding.where.span()
+    path = finding.where.doc.path
+    artifact = _artifact(path, root)
+    location: dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": artifact,
+            "region": {"startLine": span.line, "startColumn": span.column,
+                       "endLine": span.end_line, "endColumn": span.end_column},
+        },
+    }
+    pointer = finding.where.pointer()
+    if pointer:
+        location["logicalLocations"] = [{"fullyQualifiedName": pointer, "kind": "element"}]
+    result: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "level": finding.severity,
+        "message": {"text": finding.message},
+        "locations": [location],
+        "partialFingerprints": {
+            FINGERPRINT_KEY: fingerprint(finding, outcome.texts.get(path), artifact["uri"]),
+        },
+    }
+    if finding.rule in index:
+        result["ruleIndex"] = index[finding.rule]
+    return result
+
+
+def render(outcome: Outcome) -> str:
+    from kms_hooks import __version__
+
+    rules, index = _rules()
+    root = _root()
+    invocation: dict[str, Any] = {"executionSuccessful": not outcome.errors}
+    if outcome.errors:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "error", "message": {"text": error}} for error in outcome.errors]
+    log = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "kms-hooks",
+                "version": __version__,
+                "rules": rules,
+            }},
+            "originalUriBaseIds": {ROOT_ID: {"uri": pathlib.Path(root).as_uri() + "/"}},
+            "columnKind": "unicodeCodePoints",
+            "invocations": [invocation],
+            "results": [_result(f, outcome, root, index) for f in outcome.findings],
+        }],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
