@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from kms_hooks.kms.facts import concerns_kms
 from kms_hooks.model import (
+    KEY,
+    KEY_OR_ENDPOINT,
     Condition,
     Policy,
     PrincipalEntry,
@@ -204,17 +207,40 @@ def _conditions(node: Any, where: Where, reader: Reader,
     return tuple(conditions)
 
 
-def read_statements(node: Any, where: Where, reader: Reader,
-                    default_effect: str | None = None) -> tuple[tuple[Statement, ...], list[Problem]]:
-    """Statements of a `Statement` element: one object, or a list of them."""
+def may_concern_kms(node: dict[str, Any]) -> bool:
+    """Whether a statement, as written, may name or reach a KMS action.  False only when its
+    `Action` is a string or list of strings, none of them `kms:` or a wildcard that reaches KMS
+    (`*`, `k*:*`): no rule reads such a statement in a policy other than a key policy.  Anything
+    else (NotAction, no Action, an expression) may."""
+    if "NotAction" in node or "Action" not in node:
+        return True
+    actions = node["Action"]
+    if isinstance(actions, str):
+        return concerns_kms(actions)
+    if not isinstance(actions, list):
+        return True
+    return any(not isinstance(a, str) or concerns_kms(a) for a in actions)
+
+
+def read_statements(node: Any, where: Where, reader: Reader, default_effect: str | None = None,
+                    only_kms: bool = False) -> tuple[tuple[Statement, ...], list[Problem]]:
+    """Statements of a `Statement` element: one object, or a list of them.
+
+    With `only_kms`, statements that cannot concern KMS (see `may_concern_kms`) are left out:
+    most of a large AWS managed policy is other services, and reading it would be wasted.
+    """
     statements: list[Statement] = []
     problems: list[Problem] = []
     for value, value_where in reader.nodes(node, where):
         items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
         for index, item in items:
+            if only_kms and isinstance(item, dict) and not may_concern_kms(item):
+                continue
             item_where = value_where if index is None else value_where.child(index)
             for alternative, alt_where in reader.nodes(item, item_where):
                 if isinstance(alternative, dict):
+                    if only_kms and alternative is not item and not may_concern_kms(alternative):
+                        continue
                     statements.append(read_statement(alternative, alt_where, reader, default_effect))
                 else:
                     problems.append(Problem(
@@ -228,6 +254,8 @@ def read_policy(node: Any, where: Where, reader: Reader, kind: str, name: str,
     """A policy document (`{"Version", "Statement"}`) in its context.
 
     `context` carries the Policy fields the source knows (known_source, aws_managed, ...).
+    Every statement of a key policy is read (KMS is all it is about); in other policies only
+    the statements that may concern KMS.
     """
     problems: list[Problem] = list(statement_problems(reader, node, where))
     version: str | None = None
@@ -236,7 +264,8 @@ def read_policy(node: Any, where: Where, reader: Reader, kind: str, name: str,
         raw_version = node.get("Version")
         version = raw_version if isinstance(raw_version, str) else None
         if "Statement" in node:
-            statements, more = read_statements(node["Statement"], where.child("Statement"), reader)
+            statements, more = read_statements(node["Statement"], where.child("Statement"), reader,
+                                               only_kms=kind not in (KEY, KEY_OR_ENDPOINT))
             problems.extend(more)
         else:
             problems.append(Problem("KMS003", 'the policy has no "Statement"', where))

@@ -91,6 +91,12 @@ def is_kms_action(action: str) -> bool:
     return bool(sep) and service.lower() == "kms"
 
 
+@functools.lru_cache(maxsize=8192)
+def concerns_kms(action: str) -> bool:
+    """Whether an `Action` entry names the kms service or reaches a KMS action by wildcards."""
+    return is_kms_action(action) or bool(expand(action))
+
+
 def edit_distance(a: str, b: str, limit: int) -> int:
     """Levenshtein distance with transpositions, cut off above `limit`."""
     a, b = a.lower(), b.lower()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from kms_hooks.kms.facts import expand, is_kms_action
+from kms_hooks.kms.facts import concerns_kms
 from kms_hooks.model import (
     ERROR,
     IDENTITY,
@@ -84,7 +84,7 @@ def touches_kms(statement: Statement, policy: Policy) -> bool:
     if policy.kind in (KEY, KEY_OR_ENDPOINT) or statement.not_actions is not None:
         return True
     for value in statement.actions or ():
-        if value.text is None or expand(value.text) or is_kms_action(value.text):
+        if value.text is None or concerns_kms(value.text):
             return True
     if statement.actions is None:
         return any(v.text is None or ":kms:" in v.text or v.text == "*"

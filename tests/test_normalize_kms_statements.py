@@ -1,0 +1,69 @@
+"""Which statements the normalizer reads: only those that may concern KMS, except in key policies."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from kms_hooks.documents import JsonDocument
+from kms_hooks.model import GUARDRAIL, IDENTITY, KEY, KEY_OR_ENDPOINT, Where
+from kms_hooks.normalize import PLAIN, may_concern_kms, read_policy
+
+
+@pytest.mark.parametrize("statement", [
+    {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"},
+    {"Effect": "Allow", "Action": "KMS:decrypt", "Resource": "*"},
+    {"Effect": "Allow", "Action": "kms:Decrpyt", "Resource": "*"},  # a typo is still KMS's
+    {"Effect": "Allow", "Action": ["s3:GetObject", "kms:Get*"], "Resource": "*"},
+    {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    {"Effect": "Allow", "Action": "k*:*", "Resource": "*"},
+    {"Effect": "Allow", "Action": "*:Decrypt", "Resource": "*"},
+    {"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"},
+    {"Effect": "Allow", "Resource": "arn:aws:kms:*:*:key/*"},  # no Action at all
+    {"Effect": "Allow", "Action": {"Fn::If": ["C", "kms:Decrypt", "s3:*"]}, "Resource": "*"},
+    {"Effect": "Allow", "Action": ["s3:GetObject", {"Ref": "Action"}], "Resource": "*"},
+    {"Effect": "Allow", "Action": ["s3:GetObject", 5], "Resource": "*"},
+    {"Effect": "Allow", "Action": 5, "Resource": "*"},
+])
+def test_statements_that_may_concern_kms(statement: dict[str, Any]) -> None:
+    assert may_concern_kms(statement)
+
+
+@pytest.mark.parametrize("statement", [
+    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+    {"Effect": "Allow", "Action": ["s3:*", "ec2:Describe*", "kmsx:Get"], "Resource": "*"},
+    {"Effect": "Allow", "Action": "s?:*", "Resource": "arn:aws:kms:*:*:key/*"},
+    {"Effect": "Allow", "Action": [], "Resource": "*"},
+])
+def test_statements_of_other_services(statement: dict[str, Any]) -> None:
+    assert not may_concern_kms(statement)
+
+
+POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "S3", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        {"Sid": "Kms", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"},
+        {"Sid": "Ec2", "Effect": "Deny", "Action": ["ec2:*"], "Resource": "*"},
+        {"Sid": "All", "Effect": "Deny", "NotAction": "iam:*", "Resource": "*"},
+    ],
+}
+
+
+def _read(kind: str) -> list[tuple[str | None, tuple[Any, ...]]]:
+    text = json.dumps(POLICY, indent=1)
+    document = JsonDocument("p.json", text, json.loads(text))
+    policy = read_policy(POLICY, Where(document, ()), PLAIN, kind, "p")
+    return [(s.sid, s.where.at) for s in policy.statements or ()]
+
+
+@pytest.mark.parametrize("kind", [IDENTITY, GUARDRAIL])
+def test_other_policies_keep_only_statements_that_may_concern_kms(kind: str) -> None:
+    # The statements keep their own index, so findings still point at the right place.
+    assert _read(kind) == [("Kms", ("Statement", 1)), ("All", ("Statement", 3))]
+
+
+@pytest.mark.parametrize("kind", [KEY, KEY_OR_ENDPOINT])
+def test_key_policies_keep_every_statement(kind: str) -> None:
+    assert [sid for sid, _ in _read(kind)] == ["S3", "Kms", "Ec2", "All"]
