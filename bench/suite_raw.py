@@ -1,0 +1,87 @@
+"""Raw policy JSON: the tool over a folder of policies against plain `json.load` of the same
+files, and one hook call on one small file against `python -c pass`.
+
+Targets: the folder at most 3 times json.load; one call at most 120 ms more than Python's start.
+Each figure is the median of several runs, each in a fresh process: the folder timings are taken
+inside the process (imports included, interpreter start excluded), so both sides pay the same
+start-up and nothing is cached from a previous run.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FOLDER = ROOT.parent / "shared" / "corpus" / "managed-policies"
+SMALL = ROOT / "fixtures" / "bad" / "reader-policy.json"
+# As installed: pip compiles the package's bytecode, so the runs use it too (the first run
+# writes it when the environment would not).
+ENV = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+       "PYTHONPATH": str(ROOT)}
+
+# Both programs walk the folder, read and parse every file, and print how long that took.
+TOOL = """
+import sys, time
+start = time.perf_counter()
+from kms_hooks.cli import main
+sys.stdout = open("/dev/null", "w")
+main(["-q", sys.argv[1]])
+print(time.perf_counter() - start, file=sys.stderr)
+"""
+BASELINE = """
+import sys, time
+start = time.perf_counter()
+import json, os
+for root, dirs, names in os.walk(sys.argv[1]):
+    dirs.sort()
+    for name in sorted(names):
+        with open(os.path.join(root, name), "rb") as handle:
+            json.load(handle)
+print(time.perf_counter() - start, file=sys.stderr)
+"""
+
+
+def timed_inside(program: str, folder: pathlib.Path, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        done = subprocess.run([sys.executable, "-c", program, str(folder)], env=ENV,
+                              capture_output=True, text=True, check=False)
+        times.append(float(done.stderr.strip().splitlines()[-1]))
+    return statistics.median(times)
+
+
+def timed_call(command: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run() -> list[tuple[str, float, str, float]]:
+    rows = []
+    timed_inside(TOOL, SMALL, 1)  # writes bytecode
+    if FOLDER.is_dir():
+        count = sum(1 for p in FOLDER.rglob("*") if p.is_file())
+        baseline = timed_inside(BASELINE, FOLDER, 5)
+        tool = timed_inside(TOOL, FOLDER, 5)
+        rows.append((f"kms-policies on managed-policies ({count} files)", tool,
+                     "json.load of the same files", baseline))
+    runs = 11
+    timed_call([sys.executable, "-m", "kms_hooks", str(SMALL)], 1)  # writes bytecode
+    python = timed_call([sys.executable, "-c", "pass"], runs)
+    rows.append(("python -m kms_hooks on one small file",
+                 timed_call([sys.executable, "-m", "kms_hooks", str(SMALL)], runs),
+                 "python -c pass", python))
+    script = shutil.which("kms-policies")
+    if script:
+        rows.append((f"{script} on one small file", timed_call([script, str(SMALL)], runs),
+                     "python -c pass", python))
+    return rows
