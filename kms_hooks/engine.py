@@ -94,6 +94,8 @@ def _check_file(file: SourceFile, sources: list[Source], options: Options, outco
     except Exception as error:  # a bug must not hide the other files' findings
         outcome.errors.append(f"{file.path}: internal error: {type(error).__name__}: {error}")
         return
+    for partial in file.errors:
+        outcome.findings.extend(parse_error(file.path, partial, options.selection))
     if source_name is None:
         outcome.skipped.append((file.path, "holds no policy this hook reads"))
         return

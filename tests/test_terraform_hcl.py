@@ -10,7 +10,8 @@ import pytest
 
 from kms_hooks.documents import EmbeddedJsonDocument
 from kms_hooks.model import Span, Where
-from kms_hooks.terraform.hcl import HclFile, read_hcl
+from kms_hooks.sources.base import SourceFile
+from kms_hooks.terraform.hcl import HclFile, read_file, read_hcl
 from kms_hooks.terraform.model import Block, Expression, Reference
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -259,7 +260,7 @@ def test_repeated_top_level_blocks_get_their_own_paths() -> None:
 
 def test_syntax_error_reported_at_first_error_and_valid_blocks_kept() -> None:
     file = read("broken.tf")
-    assert file.error == ("invalid HCL: cannot read 'policy = [1,'", Span(6, 3, 6, 15))
+    assert file.error == ("invalid HCL: unexpected 'policy = [1,'", Span(6, 3, 6, 15))
     assert [b.address for b in file.blocks] == ["aws_kms_key.first", "aws_iam_policy.after"]
     policy = file.blocks[1].attributes["name"].value
     assert policy.literal == "x"
@@ -287,3 +288,11 @@ def test_json_only_runs_do_not_import_the_parser(tmp_path: pathlib.Path) -> None
     result = subprocess.run([sys.executable, "-c", script, str(policy)], cwd=ROOT,
                             capture_output=True, text=True, check=False)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_read_file_records_the_syntax_error_and_returns_the_valid_blocks() -> None:
+    file = SourceFile(str(READER / "broken.tf"))
+    blocks = read_file(file)
+    assert [b.address for b in blocks] == ["aws_kms_key.first", "aws_iam_policy.after"]
+    assert [(e.message, e.span) for e in file.errors] == [
+        ("invalid HCL: unexpected 'policy = [1,'", Span(6, 3, 6, 15))]

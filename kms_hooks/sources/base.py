@@ -50,6 +50,9 @@ class SourceFile:
         self._content = content
         self._text: str | None = None
         self.cache: dict[str, Any] = {}
+        # Errors in a file that was still read in part (the valid blocks of a `.tf` file with a
+        # syntax error): reported as KMS001 beside the findings of what could be read.
+        self.errors: list[ParseError] = []
 
     @property
     def extension_tags(self) -> frozenset[str]:

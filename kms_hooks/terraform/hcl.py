@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
 from kms_hooks.documents import TextDocument
-from kms_hooks.model import Path, PathPart, Span, Where
+from kms_hooks.model import Path, Span, Where
+from kms_hooks.sources.base import ParseError, SourceFile
 from kms_hooks.terraform.model import Attribute, Block, Expression, Reference, TemplatePart
 
 if TYPE_CHECKING:
@@ -149,6 +150,16 @@ class HclFile:
     error: tuple[str, Span] | None
 
 
+def read_file(file: SourceFile) -> list[Block]:
+    """The valid top-level blocks of a `.tf` file; its first syntax error, if any, is recorded
+    on the file (reported as KMS001 beside the findings of the blocks that could be read)."""
+    read = read_hcl(file.path, file.text)
+    if read.error is not None:
+        message, span = read.error
+        file.errors.append(ParseError(message, span))
+    return read.blocks
+
+
 def read_hcl(path: str, text: str) -> HclFile:
     data = text.encode("utf-8", "surrogatepass")
     tree = _get_parser().parse(data)
@@ -164,18 +175,33 @@ def read_hcl(path: str, text: str) -> HclFile:
 
 
 def _first_error(root: Node, document: HclDocument) -> tuple[str, Span] | None:
-    """The first ERROR or MISSING node, in document order, as a message and a span."""
+    """The first ERROR or MISSING node, in document order, as a message and a span.  tree-sitter
+    often wraps what it skipped in an ERROR node that starts where it last could resume; an
+    error nested inside is closer to the token it could not place, so that one is preferred."""
+    found = _first_error_node(root)
+    if found is None:
+        return None
+    while found.type == "ERROR":
+        inner = next((n for n in (_first_error_node(c) for c in found.children)
+                      if n is not None and n.type == "ERROR"), None)
+        if inner is None:
+            break
+        found = inner
+    return _error_message(found, document)
+
+
+def _first_error_node(root: Node) -> Node | None:
     cursor = root.walk()
     while True:
         node = cursor.node
         assert node is not None
         if node.is_missing or node.type == "ERROR":
-            return _error_message(node, document)
+            return node
         # Descend only into subtrees that hold an error; else move on to the next sibling.
         if node.has_error and cursor.goto_first_child():
             continue
         while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
+            if not cursor.goto_parent() or cursor.node == root:
                 return None
 
 
@@ -190,7 +216,7 @@ def _error_message(node: Node, document: HclDocument) -> tuple[str, Span]:
         return "invalid HCL", Span(line, column, line, column + 1)
     if len(shown) > 40:
         shown = shown[:40] + "..."
-    return (f"invalid HCL: cannot read {shown!r}",
+    return (f"invalid HCL: unexpected {shown!r}",
             Span(line, column, line, column + len(text.split("\n", 1)[0].rstrip())))
 
 
