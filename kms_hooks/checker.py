@@ -66,4 +66,6 @@ def _finding(rule: Rule, subject: Subject, message: str, where: Where,
     if not isinstance(subject, Grant) and subject.aws_managed:
         chosen = NOTE  # AWS managed policies cannot be edited, only detached
     chosen = selection.severity.get(rule.id, chosen)
+    if subject.name_in_messages:
+        message = f"{subject.name}: {message}"
     return Finding(rule.id, chosen, message, where, subject.name, kind)

@@ -72,13 +72,16 @@ class EmbeddedJsonDocument:
     Positions inside the string are mapped back to the outer file through the string's escapes
     when the outer document can give the raw text of the string (`string_body(at)`), or the
     offset of each of its characters (`string_offsets(at)`); otherwise every element is reported
-    at the string itself.
+    at the string itself.  `source_offsets`, when given, says for each character of `text` (and
+    one past its end) where it came from in the string's value: for a text rendered from a
+    template, whose interpolations were replaced by text of another length.
     """
 
     def __init__(self, outer: Any, outer_at: Path, text: str, data: Any,
-                 mappable: bool = True) -> None:
+                 mappable: bool = True, source_offsets: list[int] | None = None) -> None:
         self.outer = outer
         self.mappable = mappable  # False when the string was decoded (URL-encoded) first
+        self.source_offsets = source_offsets
         self.outer_at = outer_at
         self.inner = JsonDocument(outer.path, text, data)
         self._raw_positions: list[int] | None = None
@@ -107,6 +110,10 @@ class EmbeddedJsonDocument:
                 if found is not None:
                     self._body_start, raw = found
                     self._raw_positions = decoded_to_raw(raw)
+        if self.source_offsets is not None:
+            if offset >= len(self.source_offsets):
+                return None
+            offset = self.source_offsets[offset]
         if not self._raw_positions or offset >= len(self._raw_positions):
             return None
         return self._body_start + self._raw_positions[offset]

@@ -62,16 +62,27 @@ def run(files: Iterable[SourceFile], options: Options,
     sources = [*options.extra_sources, *load(options.sources)]
     outcome = Outcome()
     checked = Checked()
+    given: set[str] = set()
+    # A policy may lie partly in other files than the one being read (a Terraform module's
+    # files): findings can come for a file before or after it is read itself.
+    finding_paths: set[str] = set()
     for file in files:
         outcome.files_seen += 1
         outcome.paths.append(file.path)
+        path = os.path.normpath(file.path)
+        given.add(path)
         if progress is not None:
             progress(outcome.files_seen, file.path)
-        found = len(checked.findings) + len(outcome.findings)
+        found = len(checked.findings)
+        parse_errors = len(outcome.findings)
         _check_file(file, sources, options, outcome, checked)
-        if len(checked.findings) + len(outcome.findings) > found:
+        finding_paths.update(os.path.normpath(f.where.doc.path)
+                             for f in checked.findings[found:])
+        if path in finding_paths or len(outcome.findings) > parse_errors:
             _keep_text(file, outcome)
-    outcome.findings.extend(checked.findings)
+    # Findings in files that were read only for context are not this run's business.
+    outcome.findings.extend(f for f in checked.findings
+                            if os.path.normpath(f.where.doc.path) in given)
     outcome.suppressed = checked.suppressed
     outcome.findings.sort(key=Finding.sort_key)
     return outcome

@@ -179,6 +179,9 @@ class Policy:
     ignored_rules: frozenset[str] = frozenset()  # silenced in the file itself (template Metadata)
     problems: tuple[Problem, ...] = ()
     note: str | None = None  # said with -v: how the kind was decided, what was left unknown
+    # Messages start with the name: where the file position alone does not say which
+    # resource a finding is about (a plan, a document shared by several resources).
+    name_in_messages: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,7 @@ class Grant:
     ignored_rules: frozenset[str] = frozenset()
     problems: tuple[Problem, ...] = ()
     note: str | None = None
+    name_in_messages: bool = False
 
 
 Subject = Union[Policy, Grant]

@@ -35,7 +35,11 @@ class Expression:
     - `literal`: a string, number, bool or None with no interpolation;
     - `template`: a string with interpolations, as literal text and embedded expressions
       (`"arn:aws:kms:${var.region}:..."`); a template that is a single interpolation
-      (`"${aws_kms_key.k.arn}"`) is normalized to that expression by the readers;
+      (`"${aws_kms_key.k.arn}"`) is normalized to that expression by the readers.  Literal
+      parts are the text they stand for (`$${` already turned into `${`); an interpolation
+      part's `source` is the interpolation as written, `${` and `}` included, so that positions
+      inside a rendered template (a policy written as a JSON string) map back to the file.
+      A template with directives (`%{if}`, `%{for}`) is not represented: unknown;
     - `reference`: a traversal;
     - `items`: a tuple (list) of expressions; `members`: an object of expressions;
     - `call`: a function call, its name and arguments (`jsonencode(...)`, `file(...)`);
@@ -75,10 +79,32 @@ class Block:
     where: Where
     address: str = ""  # for messages: `module.app.aws_iam_role_policy.batch`
 
+    @property
+    def name(self) -> str:
+        """The address, or the one Terraform would give the block: `aws_kms_key.k`,
+        `data.aws_iam_policy_document.d`."""
+        if self.address:
+            return self.address
+        if self.type == "data":
+            return "data." + ".".join(self.labels)
+        if self.type == "resource":
+            return ".".join(self.labels)
+        return ".".join((self.type,) + self.labels)
+
+    def get(self, name: str) -> Expression | None:
+        """The value of an attribute, None when it is not set."""
+        attribute = self.attributes.get(name)
+        return attribute.value if attribute is not None else None
+
+    def nested(self, type_: str) -> list[Block]:
+        """The nested blocks of one type, in the order written."""
+        return [block for block in self.blocks if block.type == type_]
+
 
 @dataclass
 class Module:
-    """The top-level blocks of one module directory (all its files), in reading order."""
+    """The top-level blocks of one module: all the files of a module directory, in reading
+    order, or one module instance of a plan (`directory` is then the instance's address)."""
 
     directory: str
     blocks: list[Block] = field(default_factory=list)
