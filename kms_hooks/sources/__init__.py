@@ -9,6 +9,7 @@ from kms_hooks.sources.base import Source
 # file reads it (a CloudFormation template also holds "Statement", so it goes before raw JSON).
 SOURCES = {
     "raw": "kms_hooks.sources.raw:RawSource",
+    "terraform": "kms_hooks.sources.terraform:TerraformSource",
 }
 ORDER = ("cloudformation", "terraform", "raw")
 

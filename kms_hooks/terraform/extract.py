@@ -1,0 +1,447 @@
+"""Where policies live in Terraform, and what kind each one is.
+
+This is the one extraction that every Terraform reader feeds (`.tf.json`, plan JSON, HCL): it
+sees only the Terraform model (`kms_hooks.terraform.model`), never a file format.
+
+    extract(modules, reported) -> list[Subject]
+
+`modules`: the Modules to read.  Each holds the top-level blocks of one module: every file of a
+module directory (so that a reference from `kms.tf.json` to a data source in `iam.tf.json` is
+followed), or one module instance of a plan.  Blocks are `resource`, `data` and `locals` blocks
+as `Block("resource", ("aws_kms_key", "k"), ...)`; other block types are ignored.  A block's
+`address` names it in messages (plans: `module.app.aws_iam_role_policy.batch`); without one the
+name is built from its labels.
+
+`reported`: the files whose findings are wanted (the files a hook was given).  Only subjects
+with a location in one of them are returned: a policy whose statements, resource or resource
+arguments (such as `bypass_policy_lockout_safety_check`) lie in such a file.  Paths are compared
+after `os.path.normpath`.  A caller that extracts the same module for several reported files
+should extract once with all of them, or drop subjects it already checked.
+
+Returns `Policy` subjects (kind identity, key, endpoint or guardrail) and `Grant` subjects.
+What a policy value can be:
+- a JSON string (a literal, or a template whose interpolations are resolved): read as a policy,
+  with positions inside the string mapped to the file where the reader's document allows it;
+- a reference to `data.aws_iam_policy_document.X.json` (directly or through locals): that data
+  source's statements, checked as the kind of every resource that uses it (one Policy per
+  kind, grouped when the resources add nothing of their own), or as an identity policy when
+  nothing uses it (a document with principals is read by its content, as a raw document is);
+- anything else (`jsonencode(...)`, `file(...)`, `var.x`): unknown; the Policy has no statements
+  and `note` says what was not read (shown with -v).
+A key or endpoint resource with no policy argument gets AWS's default policy: a Policy with
+`statements=None`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any, Collection, Iterable, Iterator
+
+from kms_hooks.kms.facts import is_kms_action
+from kms_hooks.model import (
+    ENDPOINT,
+    GUARDRAIL,
+    IDENTITY,
+    KEY,
+    KEY_OR_ENDPOINT,
+    Grant,
+    Policy,
+    Statement,
+    Subject,
+    Value,
+)
+from kms_hooks.terraform.model import Block, Expression, Module
+from kms_hooks.terraform.policies import (
+    POLICY_DOCUMENT,
+    Document,
+    DocumentReader,
+    policy,
+    read_json_string,
+)
+from kms_hooks.terraform.resolve import Resolver
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A resource argument that rules read (Policy.attributes[name]), found by `path`
+    (JMESPath on the resource); with `via`, `path` is a reference to another block, whose
+    argument `via` holds the fact (an endpoint policy's service, from its endpoint)."""
+
+    name: str
+    path: str
+    via: str | None = None
+
+
+_BYPASS = Fact("bypass_policy_lockout_safety_check", "bypass_policy_lockout_safety_check")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Policies of `resource`: the objects selected by `holders` (JMESPath on the resource,
+    `@` for the resource itself) hold the policy in argument `field`."""
+
+    resource: str
+    holders: str
+    field: str
+    kind: str
+    # An absent policy means AWS's default one (keys, endpoints), not "no policy here".
+    default: bool = False
+    facts: tuple[Fact, ...] = ()
+    # (argument, values): the resource holds a policy of this kind only for these values
+    # (absent or unknown: yes).
+    only_if: tuple[str, tuple[str, ...]] | None = None
+
+
+LOCATIONS: tuple[Location, ...] = (
+    Location("aws_iam_policy", "@", "policy", IDENTITY),
+    Location("aws_iam_role_policy", "@", "policy", IDENTITY),
+    Location("aws_iam_user_policy", "@", "policy", IDENTITY),
+    Location("aws_iam_group_policy", "@", "policy", IDENTITY),
+    Location("aws_iam_role", "inline_policy[]", "policy", IDENTITY),
+    Location("aws_ssoadmin_permission_set_inline_policy", "@", "inline_policy", IDENTITY),
+    Location("aws_kms_key", "@", "policy", KEY, default=True, facts=(_BYPASS,)),
+    Location("aws_kms_replica_key", "@", "policy", KEY, default=True, facts=(_BYPASS,)),
+    Location("aws_kms_external_key", "@", "policy", KEY, default=True, facts=(_BYPASS,)),
+    Location("aws_kms_replica_external_key", "@", "policy", KEY, default=True,
+             facts=(_BYPASS,)),
+    Location("aws_kms_key_policy", "@", "policy", KEY, facts=(_BYPASS,)),
+    Location("aws_vpc_endpoint", "@", "policy", ENDPOINT, default=True,
+             facts=(Fact("service_name", "service_name"),)),
+    Location("aws_vpc_endpoint_policy", "@", "policy", ENDPOINT,
+             facts=(Fact("service_name", "vpc_endpoint_id", via="service_name"),)),
+    Location("aws_organizations_policy", "@", "content", GUARDRAIL,
+             only_if=("type", ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"))),
+)
+GRANT_RESOURCE = "aws_kms_grant"
+
+_BY_RESOURCE: dict[str, list[Location]] = {}
+for _location in LOCATIONS:
+    _BY_RESOURCE.setdefault(_location.resource, []).append(_location)
+
+# The resource and data source types extraction reads: readers of large inputs (plans) may
+# build blocks for these alone.
+RESOURCE_TYPES = frozenset(_BY_RESOURCE) | {GRANT_RESOURCE}
+DATA_TYPES = frozenset({POLICY_DOCUMENT, "aws_kms_key", "aws_kms_alias", "aws_caller_identity",
+                        "aws_partition", "aws_region"})
+REFERENCED_RESOURCE_TYPES = frozenset({"aws_kms_alias"})
+
+_KIND_NAMES = {IDENTITY: "an identity policy", KEY: "a key policy", ENDPOINT: "an endpoint policy",
+               GUARDRAIL: "a guardrail (organizations policy)",
+               KEY_OR_ENDPOINT: "a key or endpoint policy"}
+
+
+def extract(modules: Iterable[Module], reported: Collection[str]) -> list[Subject]:
+    """The policies and grants of Terraform modules that touch the reported files (see the
+    module documentation)."""
+    wanted = {os.path.normpath(path) for path in reported}
+    found: list[Subject] = []
+    for module in modules:
+        # A file position alone does not say which resource, or which use of a shared
+        # document, a finding is about: messages name it.
+        found.extend(replace(s, name_in_messages=True) for s in _Extraction(module).subjects()
+                     if touches(s, wanted))
+    return found
+
+
+def touches(subject: Subject, paths: Collection[str]) -> bool:
+    """Whether a subject has a location in one of `paths` (normalized)."""
+    return any(os.path.normpath(p) in paths for p in subject_paths(subject))
+
+
+def subject_paths(subject: Subject) -> set[str]:
+    """The files a subject's locations lie in."""
+    paths = {subject.where.doc.path}
+    if isinstance(subject, Policy):
+        if subject.resource_where is not None:
+            paths.add(subject.resource_where.doc.path)
+        paths.update(value.where.doc.path for value in subject.attributes.values())
+        paths.update(s.where.doc.path for s in subject.statements or ())
+    return paths
+
+
+@dataclass
+class _Use:
+    """A resource that uses a policy document data source as its policy."""
+
+    kind: str
+    resource: Block
+    name: str
+    facts: dict[str, Value]
+
+
+@dataclass
+class _Extraction:
+    module: Module
+    resolver: Resolver = field(init=False)
+    documents: DocumentReader = field(init=False)
+    uses: dict[int, list[_Use]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.resolver = Resolver(self.module)
+        self.documents = DocumentReader(self.resolver)
+
+    def subjects(self) -> list[Subject]:
+        found: list[Subject] = []
+        with_own_policy = self._endpoints_with_policy_resource()
+        for block in self.module.blocks:
+            if block.type != "resource" or not block.labels:
+                continue
+            if block.labels[0] == GRANT_RESOURCE:
+                found.append(self._grant(block))
+                continue
+            for location in _BY_RESOURCE.get(block.labels[0], ()):
+                found.extend(self._policies(location, block, id(block) in with_own_policy))
+        found.extend(self._documents())
+        return found
+
+    # Resources -----------------------------------------------------------------------------
+
+    def _endpoints_with_policy_resource(self) -> set[int]:
+        """Endpoints whose policy an aws_vpc_endpoint_policy sets: not "without a policy"."""
+        found: set[int] = set()
+        for block in self.module.blocks:
+            if block.type == "resource" and block.labels[:1] == ("aws_vpc_endpoint_policy",):
+                target = self._referenced_block(block.get("vpc_endpoint_id"))
+                if target is not None:
+                    found.add(id(target))
+        return found
+
+    def _referenced_block(self, expression: Expression | None) -> Block | None:
+        if expression is None:
+            return None
+        expression = self.resolver.follow(expression)
+        if expression.reference is None:
+            return None
+        return self.resolver.target(expression.reference)[0]
+
+    def _policies(self, location: Location, block: Block, policy_elsewhere: bool) -> Iterator[Policy]:
+        if not self._applies(location, block):
+            return
+        facts = self._facts(location, block)
+        for index, holder, suffix in _holders(location, block):
+            name = block.name + suffix
+            context: dict[str, Any] = dict(known_source=location.kind == KEY, attributes=facts,
+                                           resource_where=block.where)
+            written = holder.get(location.field)
+            if written is None or (written.is_literal and written.literal is None):
+                if location.default and not policy_elsewhere:
+                    yield Policy(kind=location.kind, name=name, where=block.where,
+                                 statements=None, note=f"no {location.field} argument: AWS's "
+                                 f"default {_noun(location.kind)} applies", **context)
+                continue
+            followed = self.resolver.follow(written)
+            target = self.documents.document_block(followed)
+            if target is not None:
+                self.uses.setdefault(id(target), []).append(
+                    _Use(location.kind, block, name, facts))
+                continue
+            if followed.is_literal and isinstance(followed.literal, str) \
+                    or followed.template is not None:
+                document = read_json_string(followed, self.resolver, location.kind, name)
+                if location.kind == GUARDRAIL and _not_a_policy(document):
+                    continue  # an organizations policy of another type (tag, backup, ...)
+                note = (f"{location.field}: {document.unknown}: not checked" if document.unknown
+                        else f"{location.field} written as JSON: checked as "
+                             f"{_KIND_NAMES[location.kind]}")
+                yield policy(document, location.kind, name, followed.where, note=note, **context)
+                continue
+            shown = followed.source or written.source or "an expression"
+            yield Policy(kind=location.kind, name=name, where=written.where, statements=(),
+                         complete=False, note=f"{location.field} is {_short(shown)}, which is "
+                         "not known here: not checked", **context)
+
+    def _applies(self, location: Location, block: Block) -> bool:
+        if location.only_if is None:
+            return True
+        argument, accepted = location.only_if
+        written = block.get(argument)
+        if written is None:
+            return True
+        text = self.resolver.value(written).text
+        return text is None or text in accepted
+
+    def _facts(self, location: Location, block: Block) -> dict[str, Value]:
+        found: dict[str, Value] = {}
+        view = _view(block)
+        for fact in location.facts:
+            expression = _search(fact.path, view)
+            if not isinstance(expression, Expression):
+                continue
+            if fact.via is not None:
+                target = self._referenced_block(expression)
+                expression = target.get(fact.via) if target is not None else None
+                if expression is None:
+                    continue
+            value = self.resolver.value(expression)
+            shown = f"{fact.name} = {expression.source or value.text or '(unknown)'}" \
+                if fact.via is None else None
+            found[fact.name] = Value(value.text, value.where, shown or value.display,
+                                     value.kind, value.fix)
+        return found
+
+    def _grant(self, block: Block) -> Grant:
+        operations_attribute = block.attributes.get("operations")
+        operations = tuple(self.resolver.values(operations_attribute.value)) \
+            if operations_attribute is not None else None
+        constraints = block.nested("constraints")
+        grantee = block.get("grantee_principal")
+        key_id = block.get("key_id")
+        return Grant(
+            name=block.name, where=block.where, operations=operations,
+            grantee=self.resolver.value(grantee) if grantee is not None else None,
+            key_id=self.resolver.value(key_id) if key_id is not None else None,
+            constraints=constraints[0].where if constraints else None,
+            operations_where=operations_attribute.where if operations_attribute else None,
+            note="a KMS grant")
+
+    # Policy documents ----------------------------------------------------------------------
+
+    def _documents(self) -> Iterator[Policy]:
+        referrers = self._document_referrers()
+        for block in self.module.blocks:
+            if block.type != "data" or block.labels[:1] != (POLICY_DOCUMENT,):
+                continue
+            document = self.documents.read(block)
+            uses = self.uses.get(id(block))
+            if uses:
+                yield from self._used(block, document, uses)
+                continue
+            inputs = [r for r in referrers.get(id(block), []) if r[1]]
+            others = [r for r in referrers.get(id(block), []) if not r[1]]
+            if inputs and not others:
+                continue  # read as part of the documents that include it
+            yield from self._unused(block, document, [name for name, _ in others])
+
+    def _used(self, block: Block, document: Document, uses: list[_Use]) -> Iterator[Policy]:
+        groups: dict[tuple[Any, ...], list[_Use]] = {}
+        for use in uses:
+            key = (use.kind,) + tuple(sorted(
+                (name, value.text, id(value.where.doc), value.where.at)
+                for name, value in use.facts.items()))
+            groups.setdefault(key, []).append(use)
+        for group in groups.values():
+            first = group[0]
+            users = ", ".join(u.name for u in group)
+            kind_name = _KIND_NAMES[first.kind]
+            note = (f"{document.unknown}: not checked" if document.unknown
+                    else f"checked as {kind_name}")
+            if not document.complete:
+                note += " (dynamic statement blocks are not expanded)"
+            yield policy(document, first.kind, f"{block.name} (the policy of {users})",
+                         block.where, note=note, known_source=first.kind == KEY,
+                         attributes=first.facts, resource_where=first.resource.where)
+
+    def _unused(self, block: Block, document: Document, users: list[str]) -> Iterator[Policy]:
+        where = "used by " + ", ".join(sorted(set(users))) if users else \
+            "not used as the policy of any resource in this module"
+        if document.unknown:
+            yield policy(document, IDENTITY, block.name, block.where,
+                         note=f"{where}; {document.unknown}: not checked")
+            return
+        principals = any(s.principals is not None or s.not_principals is not None
+                         for s in document.statements)
+        kind = content_kind(document.statements) if users or principals else IDENTITY
+        if kind is None:
+            yield policy(Document(unknown="other"), IDENTITY, block.name, block.where,
+                         note=f"{where}, and by its content not a policy this tool checks")
+            return
+        yield policy(document, kind, block.name, block.where,
+                     note=f"{where}: checked as {_KIND_NAMES[kind]}"
+                     + (" by its content" if users or principals else ""))
+
+    def _document_referrers(self) -> dict[int, list[tuple[str, bool]]]:
+        """For each policy document: the blocks that refer to it outside the policy arguments
+        already read, and whether as another document's source or override."""
+        found: dict[int, list[tuple[str, bool]]] = {}
+        pending: list[tuple[Block, Block]] = [(b, b) for b in self.module.blocks]
+        while pending:
+            top, block = pending.pop()
+            is_document = top.type == "data" and top.labels[:1] == (POLICY_DOCUMENT,)
+            for name, attribute in block.attributes.items():
+                for reference in self.resolver.references(attribute.value):
+                    target, _ = self.resolver.target(reference)
+                    if target is None or target is top or target.type != "data" \
+                            or target.labels[:1] != (POLICY_DOCUMENT,):
+                        continue
+                    as_input = is_document and "policy_documents" in name or name in (
+                        "source_json", "override_json")
+                    found.setdefault(id(target), []).append((f"{top.name}.{name}", as_input))
+            pending.extend((top, nested) for nested in block.blocks)
+        return found
+
+
+def content_kind(statements: Iterable[Statement]) -> str | None:
+    """The kind of a document read without a resource to say what it is, as for raw documents
+    (see the rule catalog): no principal is identity; all Deny a guardrail; only kms: actions
+    on "*" a key policy; KMS ARNs in its resources a key or endpoint policy; else not ours."""
+    listed = list(statements)
+    if not any(s.principals is not None or s.not_principals is not None for s in listed):
+        return IDENTITY
+    if listed and all(s.is_deny for s in listed):
+        return GUARDRAIL
+    actions = [v.text for s in listed for v in (s.actions or s.not_actions or ())]
+    resources = [v.text for s in listed for v in (s.resources or s.not_resources or ())]
+    if not actions or not all(a is not None and is_kms_action(a) for a in actions):
+        if any(r is not None and r.startswith("arn:") and ":kms:" in r for r in resources):
+            return KEY_OR_ENDPOINT
+        return None
+    if all(r == "*" for r in resources):
+        return KEY
+    return KEY_OR_ENDPOINT
+
+
+def _not_a_policy(document: Document) -> bool:
+    return not document.statements and any("Statement" in p.message for p in document.problems)
+
+
+def _noun(kind: str) -> str:
+    return {KEY: "key policy", ENDPOINT: "endpoint policy (full access)"}.get(kind, "policy")
+
+
+def _short(text: str, most: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= most else flat[: most - 3] + "..."
+
+
+def _view(block: Block) -> dict[str, Any]:
+    """A block as JMESPath sees it: arguments as values, nested blocks as lists of views."""
+    view: dict[str, Any] = {name: a.value for name, a in block.attributes.items()}
+    for nested in block.blocks:
+        view.setdefault(nested.type, []).append(_view(nested))
+    view[_BLOCK] = block  # the block itself, for the caller of a search
+    return view
+
+
+_BLOCK = "__block__"
+
+
+def _search(path: str, view: dict[str, Any]) -> Any:
+    if path == "@":
+        return view
+    if path.isidentifier():
+        return view.get(path)
+    import jmespath
+
+    return jmespath.search(path, view)
+
+
+def _holders(location: Location, block: Block) -> Iterator[tuple[int, Block, str]]:
+    """The blocks holding a location's policy: the resource, or nested blocks
+    (`inline_policy[]`), with the suffix that names them in messages."""
+    found = _search(location.holders, _view(block))
+    if isinstance(found, dict):
+        found = [found]
+    if not isinstance(found, list):
+        return
+    nested_index = 0
+    for view in found:
+        if not isinstance(view, dict) or not isinstance(view.get(_BLOCK), Block):
+            continue
+        holder: Block = view[_BLOCK]
+        if holder is block:
+            yield 0, holder, ""
+        else:
+            yield nested_index, holder, f".{holder.type}[{nested_index}]"
+            nested_index += 1
+
+
