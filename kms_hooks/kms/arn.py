@@ -97,7 +97,8 @@ def classify(text: str) -> Resource:
     if SPECIFIC in resource and resource.strip(SPECIFIC) == "":
         return Resource(UNKNOWN, partition, region, account, resource)
     if resource.startswith("key/"):
-        if resource == "key/":
+        # A key id never holds a colon: "key/arn:..." is a key ARN where the key id belongs.
+        if resource == "key/" or ":" in resource:
             return Resource(MALFORMED, partition, region, account, resource)
         kind = KEY_PATTERN if wild else KEY_ARN
         return Resource(kind, partition, region, account, resource, any_account)

@@ -173,9 +173,9 @@ def key_id_in_resource(policy: Policy, context: Context) -> Iterator[Report]:
                 yield Report(f"{value.shown} is a key id, which IAM never matches: the "
                              f"statement {verb} nothing on that key; use {fix}", value.where)
             elif resource.kind == arn.MALFORMED:
+                fix = value.fix or "arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID"
                 yield Report(f"{value.shown} is not a valid KMS key ARN ({_malformed(resource)})"
-                             f": IAM matches nothing with it; use "
-                             "arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID", value.where)
+                             f": IAM matches nothing with it; use {fix}", value.where)
 
 
 def _malformed(resource: arn.Resource) -> str:
@@ -185,6 +185,8 @@ def _malformed(resource: arn.Resource) -> str:
         return "the region is empty"
     if resource.resource == "key/":
         return "the key id is empty"
+    if resource.resource.startswith("key/") and ":" in resource.resource:
+        return "a key ARN where the key id belongs"
     return "no key/ or alias/ part"
 
 

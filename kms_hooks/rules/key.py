@@ -39,12 +39,11 @@ def _network_limited(statement: Statement) -> bool:
 
 @rule("KMS201", "public-key-policy", ERROR,
       'an Allow has Principal "*" (or NotPrincipal) and no condition pins the caller (warning '
-      "when only a network condition applies)", (KEY, KEY_OR_ENDPOINT, ENDPOINT),
+      "when only a network condition applies)", (KEY, KEY_OR_ENDPOINT),
       RuleDoc(
           finds="""
-              An Allow in a key policy (or endpoint policy) whose Principal is "*", {"AWS": "*"}
-              or an AWS list containing "*", or that uses NotPrincipal, with no condition that
-              pins the caller: a positive test (StringEquals, StringLike, ArnEquals, ArnLike;
+              An Allow in a key policy whose Principal is "*", {"AWS": "*"} or an AWS list
+              containing "*", or that uses NotPrincipal, with no condition that pins the caller: a positive test (StringEquals, StringLike, ArnEquals, ArnLike;
               not IfExists, not ForAllValues) of aws:PrincipalAccount, aws:PrincipalOrgID,
               aws:PrincipalOrgPaths (with ForAnyValue), aws:PrincipalArn, aws:userid,
               kms:CallerAccount, aws:SourceAccount, aws:SourceArn, aws:SourceOrgID or
@@ -57,7 +56,9 @@ def _network_limited(statement: Statement) -> bool:
               A key policy is the primary control over a KMS key.  "*" as principal lets any
               AWS principal, in any account, use the key for the allowed actions unless a
               condition narrows who the caller is.  The AWS managed key pattern
-              (kms:ViaService with kms:CallerAccount) passes.
+              (kms:ViaService with kms:CallerAccount) passes.  VPC endpoint policies are not
+              judged here: "*" is their usual principal, since they only limit what passes
+              through the endpoint (KMS311 checks which keys they admit).
           """,
           bad="""
               {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
