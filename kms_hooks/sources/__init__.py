@@ -10,6 +10,7 @@ from kms_hooks.sources.base import Source
 SOURCES = {
     "raw": "kms_hooks.sources.raw:RawSource",
     "terraform": "kms_hooks.sources.terraform:TerraformSource",
+    "cloudformation": "kms_hooks.sources.cloudformation:CloudFormationSource",
 }
 ORDER = ("cloudformation", "terraform", "raw")
 
