@@ -135,7 +135,7 @@ def positions_of(style_text: str, target: str) -> tuple[str, list[int] | None]:
     """The mapping of the scalar `value:` and the text it says each character is at."""
     text = f"value: {style_text}\n"
     doc = document(text)
-    found = doc.string_positions(("value",))
+    found = doc.string_offsets(("value",))
     value = doc.data["value"]
     if isinstance(value, dict):
         value = next(iter(value.values()))

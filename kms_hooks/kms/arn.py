@@ -98,7 +98,7 @@ def classify(text: str) -> Resource:
         return Resource(UNKNOWN, partition, region, account, resource)
     if resource.startswith("key/"):
         # A key id never holds a colon: "key/arn:..." is a key ARN where the key id belongs.
-        if resource == "key/" or ":" in resource:
+        if resource == "key/" or ":" in _POLICY_VARIABLE.sub("", resource):
             return Resource(MALFORMED, partition, region, account, resource)
         kind = KEY_PATTERN if wild else KEY_ARN
         return Resource(kind, partition, region, account, resource, any_account)

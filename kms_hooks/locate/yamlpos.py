@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from kms_hooks.documents import TextDocument
+from kms_hooks.documents import TextDocument, json_pointer
 from kms_hooks.model import Path, Span
 
 # The node classes of PyYAML; imported lazily so that reading JSON never loads yaml.
@@ -24,7 +24,8 @@ class YamlDocument(TextDocument):
 
     def __init__(self, path: str, text: str, root: Node, tag_keys: Callable[[str], str | None],
                  data: Any = None) -> None:
-        super().__init__(path, text, data)
+        super().__init__(path, text)
+        self.data = data
         self.root = root
         self._tag_keys = tag_keys
 
@@ -58,6 +59,9 @@ class YamlDocument(TextDocument):
             unwrapped = False
         return node, key_node, True
 
+    def pointer(self, at: Path) -> str:
+        return json_pointer(at)
+
     def span(self, at: Path, key: bool = False) -> Span:
         node, key_node, _ = self.find(at)
         if key and key_node is not None:
@@ -65,7 +69,7 @@ class YamlDocument(TextDocument):
         start, end = node.start_mark, node.end_mark
         return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
-    def string_positions(self, at: Path) -> list[int] | None:
+    def string_offsets(self, at: Path) -> list[int] | None:
         """The offset in the file of each character of the string at `at`, and of its end; None
         when the string's style does not allow an exact mapping (folded or multi-line quoted
         scalars): findings inside it are then reported at the string."""
