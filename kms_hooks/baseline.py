@@ -6,21 +6,21 @@ above a finding does not make it new.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from kms_hooks.config import UsageError
 from kms_hooks.engine import Outcome
 from kms_hooks.model import Finding
 
 FORMAT_VERSION = 1
 
 
-class BaselineError(Exception):
-    """A baseline file that cannot be used; the message is one line, ready to print."""
+class BaselineError(UsageError):
+    """A baseline file that cannot be used."""
 
 
 def element_text(finding: Finding, text: str | None) -> str:
@@ -38,6 +38,8 @@ def element_text(finding: Finding, text: str | None) -> str:
 
 
 def fingerprint(finding: Finding, text: str | None, path: str) -> str:
+    import hashlib
+
     parts = (path, finding.rule, finding.where.pointer(), element_text(finding, text))
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 

@@ -94,11 +94,9 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
     if unknown:
         return _usage_error(prog, f"no rule matches {unknown!r}; see --list-rules")
 
-    from kms_hooks.baseline import BaselineError
-    from kms_hooks.config import ConfigError
+    from kms_hooks.config import UsageError
     from kms_hooks.config import load as load_config
     from kms_hooks.engine import run as run_checks
-    from kms_hooks.gitio import GitError
     from kms_hooks.report import formatter
 
     try:
@@ -112,7 +110,7 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
             changed = changed_lines(args.diff_base, staged=args.staged)
             if not args.paths and not args.staged:
                 files = _existing(changed.paths())
-    except (ConfigError, GitError) as error:
+    except UsageError as error:
         return _usage_error(prog, str(error))
 
     progress = Progress(len(files)) if not args.quiet and sys.stderr.isatty() else None
@@ -134,7 +132,7 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
             from kms_hooks.baseline import apply
 
             apply(args.baseline, outcome)
-    except BaselineError as error:
+    except UsageError as error:
         return _usage_error(prog, str(error))
 
     sys.stdout.write(formatter(_format(args.format))(outcome))
@@ -225,11 +223,12 @@ def install_git_hook(prog: str, argv: Sequence[str]) -> int:
         description="Write .git/hooks/pre-commit so that each commit checks its staged files "
                     "(for repositories that do not use pre-commit).")
     parser.parse_args(argv)
-    from kms_hooks.gitio import GitError, install_hook
+    from kms_hooks.config import UsageError
+    from kms_hooks.gitio import install_hook
 
     try:
         path = install_hook()
-    except GitError as error:
+    except UsageError as error:
         print(f"{prog} {INSTALL_HOOK}: error: {error}", file=sys.stderr)
         return 1
     print(f"{prog}: wrote {os.path.relpath(path)}: each commit now checks its staged files")

@@ -6,7 +6,6 @@ unknown key or a bad value is an error that names the file and the key, never ig
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -21,8 +20,12 @@ PYPROJECT = "pyproject.toml"
 OWN_FILE = ".kms-hooks.toml"
 
 
-class ConfigError(Exception):
-    """A configuration file that cannot be used; the message is one line, ready to print."""
+class UsageError(Exception):
+    """The tool cannot run as asked (exit 2); the message is one line, ready to print."""
+
+
+class ConfigError(UsageError):
+    """A configuration file that cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,8 @@ def _read(table: dict[str, Any], where: str, path: str) -> Config:
 
 
 def _did_you_mean(key: str, choices: tuple[str, ...] | list[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(key, choices, n=1)
     return f" (did you mean {close[0]!r}?)" if close else f"; known keys: {', '.join(choices)}"
 

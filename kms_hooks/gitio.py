@@ -14,14 +14,15 @@ import subprocess
 import sys
 from typing import Sequence
 
+from kms_hooks.config import UsageError
 from kms_hooks.sources.base import SourceFile
 
 _EMPTY_BLOB = "0" * 40
 _SKIPPED_MODES = ("160000", "120000")  # submodules and symbolic links hold no file content
 
 
-class GitError(Exception):
-    """git failed or is missing; the message is one line, ready to print."""
+class GitError(UsageError):
+    """git failed or is missing."""
 
 
 def git(args: Sequence[str], cwd: str | None = None, input: bytes | None = None) -> bytes:

@@ -98,6 +98,14 @@ def test_github_workflow_commands(repo: pathlib.Path, capsys: pytest.CaptureFixt
         "title=KMS101 resource-star::kms:Decrypt on \"Resource\": \"*\"")
 
 
+def test_github_paths_are_from_the_repository_root(
+        repo: pathlib.Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo / "policies")
+    main(["--format", "github", "reader.json"])
+    assert capsys.readouterr().out.startswith("::error file=policies/reader.json,line=6,col=17,")
+
+
 def test_github_escapes_properties_and_data() -> None:
     from kms_hooks.report.github import _data, _property
 

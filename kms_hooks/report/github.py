@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from kms_hooks.engine import Outcome
 from kms_hooks.model import ERROR, WARNING
+from kms_hooks.report.paths import from_root, repository_root
 
 _COMMAND = {ERROR: "error", WARNING: "warning"}  # anything else is a notice
 
@@ -16,15 +17,19 @@ def _property(text: str) -> str:
 
 
 def render(outcome: Outcome) -> str:
+    """One command per finding.  GitHub places annotations by paths from the repository's root,
+    whatever directory the check ran in."""
     from kms_hooks.rules import get
 
+    root = repository_root() if outcome.findings else ""
     lines = []
     for finding in outcome.findings:
         span = finding.where.span()
         rule = get(finding.rule)
         title = f"{finding.rule} {rule.name}" if rule else finding.rule
+        path = from_root(finding.where.doc.path, root) or finding.where.doc.path
         properties = ",".join([
-            f"file={_property(finding.where.doc.path)}",
+            f"file={_property(path)}",
             f"line={span.line}",
             f"col={span.column}",
             f"endLine={span.end_line}",

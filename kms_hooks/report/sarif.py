@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from kms_hooks.engine import Outcome
 from kms_hooks.model import Finding
+from kms_hooks.report.paths import from_root, repository_root
 
 SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
           "sarif-schema-2.1.0.json")
@@ -41,18 +42,11 @@ def _rules() -> tuple[list[dict[str, Any]], dict[str, int]]:
     return described, index
 
 
-def _root() -> str:
-    from kms_hooks.gitio import toplevel
-
-    return os.path.abspath(toplevel() or os.getcwd())
-
-
 def _artifact(path: str, root: str) -> dict[str, str]:
-    absolute = os.path.abspath(path)
-    relative = os.path.relpath(absolute, root)
-    if relative.startswith(os.pardir):
-        return {"uri": pathlib.Path(absolute).as_uri()}
-    return {"uri": quote(relative.replace(os.sep, "/")), "uriBaseId": ROOT_ID}
+    relative = from_root(path, root)
+    if relative is None:
+        return {"uri": pathlib.Path(os.path.abspath(path)).as_uri()}
+    return {"uri": quote(relative), "uriBaseId": ROOT_ID}
 
 
 def _result(finding: Finding, outcome: Outcome, root: str, index: dict[str, int]) -> Any:
@@ -89,7 +83,7 @@ def render(outcome: Outcome) -> str:
     from kms_hooks import __version__
 
     rules, index = _rules()
-    root = _root()
+    root = repository_root()
     invocation: dict[str, Any] = {"executionSuccessful": not outcome.errors}
     if outcome.errors:
         invocation["toolExecutionNotifications"] = [
