@@ -275,3 +275,15 @@ def test_per_file_ignores_globs_are_relative_to_the_config_file(
     status, out, _ = run(capsys, ".")
     assert [line.split(":")[0] for line in out] == [os.path.join("current", "reader.json")]
 
+
+
+def test_extract_yaml_policy_written_as_json_text(
+        repo: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = ('service:\n  name: reader\n  policy: |\n    {"Version": "2012-10-17",\n'
+            '     "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}\n')
+    write(repo, "service.yaml", text)
+    write(repo, ".kms-hooks.toml", extract("service.yaml", "service.policy", "identity"))
+    status, out, _ = run(capsys, "service.yaml")
+    assert [located(line) for line in out] == ["service.yaml:5:77: KMS101 error"]
+    assert text.splitlines()[4][76:79] == '"*"'
+    assert status == 1

@@ -6,12 +6,11 @@ parsed file by identity to know its path, and from the path its line and column.
 """
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any, Iterator, Sequence
 
 from kms_hooks.config import Extract, glob_matches
-from kms_hooks.documents import EmbeddedJsonDocument, JsonDocument, TextDocument, json_pointer
-from kms_hooks.model import KEY, Document, Path, Policy, Span, Where
+from kms_hooks.documents import EmbeddedJsonDocument, JsonDocument
+from kms_hooks.model import KEY, Document, Path, Policy, Where
 from kms_hooks.normalize import Reader, read_fragment, read_policy
 from kms_hooks.sources.base import ParseError, SourceFile, parse_json
 
@@ -55,8 +54,15 @@ def _parse(file: SourceFile) -> tuple[Document, Any, Reader]:
     if "json" in tags or ("yaml" not in tags and text.lstrip()[:1] in ("{", "[")):
         data, duplicates = file.json()
         return JsonDocument(file.path, text, data), data, Reader(duplicates)
-    document = YamlDocument(file.path, text)
-    return document, document.data, Reader(document.duplicates)
+    from kms_hooks.locate.yamlpos import YamlDocument
+    from kms_hooks.sources.cfn_yaml import load, long_form
+
+    # The loader keeps text as written (`Version: 2012-10-17` is not a date, account ids keep
+    # their leading zeros) and the nodes for positions; a template reader may have run it already.
+    if "yaml" not in file.cache:
+        file.cache["yaml"] = load(text)
+    data, root, duplicates = file.cache["yaml"]
+    return YamlDocument(file.path, text, root, long_form, data), data, Reader(duplicates)
 
 
 def _flatten(found: Any) -> Iterator[Any]:
@@ -105,92 +111,3 @@ def _value_paths(data: Any) -> dict[int, Path]:
             pending.extend((value, at + (index,)) for index, value in enumerate(node)
                            if isinstance(value, (dict, list, str)))
     return paths
-
-
-class YamlDocument(TextDocument):
-    """A YAML file parsed by the C loader when present, with the composed nodes kept so that a
-    path can be turned into the marks of its node only when a finding needs them."""
-
-    def __init__(self, path: str, text: str) -> None:
-        import yaml
-
-        super().__init__(path, text)
-        loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        loader = loader_class(text)
-        try:
-            self.root = loader.get_single_node()
-            self.data = loader.construct_object(self.root, deep=True) \
-                if self.root is not None else None
-            built = loader.constructed_objects
-            self.duplicates = _yaml_duplicates(self.root, built) if self.root is not None else {}
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            raise ParseError(f"invalid YAML: {error.problem or error.context}",
-                             Span(line, column, line, column + 1)) from None
-        except yaml.YAMLError as error:
-            raise ParseError(f"invalid YAML: {' '.join(str(error).split())}") from None
-        except RecursionError:
-            raise ParseError("invalid YAML: nested too deeply to read") from None
-        finally:
-            loader.dispose()
-
-    def _node(self, at: Path) -> tuple[Any, Any]:
-        """The (key node, value node) at `at`, or of its nearest existing parent."""
-        import yaml
-
-        key_node: Any = None
-        node: Any = self.root
-        for part in at:
-            match: tuple[Any, Any] | None
-            if isinstance(node, yaml.MappingNode):
-                match = next(((k, v) for k, v in node.value
-                              if isinstance(k, yaml.ScalarNode) and k.value == str(part)), None)
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
-                    and 0 <= part < len(node.value):
-                match = (None, node.value[part])
-            else:
-                match = None
-            if match is None:
-                break
-            key_node, node = match
-        return key_node, node
-
-    def span(self, at: Path, key: bool = False) -> Span:
-        key_node, node = self._node(at)
-        chosen = key_node if key and key_node is not None else node
-        if chosen is None:
-            return Span(1, 1, 1, 1)
-        start, end = chosen.start_mark.index, chosen.end_mark.index
-        # A block collection ends where the next line starts: end it at its last character.
-        while end > start and self.text[end - 1] in " \t\r\n":
-            end -= 1
-        return self.line_map.span(start, end)
-
-    def pointer(self, at: Path) -> str:
-        return json_pointer(at)
-
-
-def _yaml_duplicates(root: Any, built: dict[Any, Any]) -> dict[int, list[str]]:
-    """Mappings that repeat a key, by the identity of the dict built from them."""
-    import yaml
-
-    duplicates: dict[int, list[str]] = {}
-    pending = [root]
-    seen: set[int] = set()
-    while pending:
-        node = pending.pop()
-        if id(node) in seen:
-            continue  # an alias: the same node again
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
-            counts = Counter(keys)
-            repeated = [k for k in counts if counts[k] > 1]
-            if repeated and node in built:
-                duplicates[id(built[node])] = repeated
-            pending.extend(v for _, v in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            pending.extend(node.value)
-    return duplicates
-
