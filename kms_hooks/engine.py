@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 from kms_hooks.checker import Checked, Selection, check
-from kms_hooks.model import ERROR, Finding, Subject, Where
+from kms_hooks.model import ERROR, Finding, Span, Subject, Where
 from kms_hooks.rules import Context
 from kms_hooks.sources import load
 from kms_hooks.sources.base import FixedDocument, ParseError, Source, SourceFile
@@ -85,7 +85,22 @@ def run(files: Iterable[SourceFile], options: Options,
                             if os.path.normpath(f.where.doc.path) in given)
     outcome.suppressed = checked.suppressed
     outcome.findings.sort(key=Finding.sort_key)
+    outcome.findings = _once_per_element(outcome.findings)
     return outcome
+
+
+def _once_per_element(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule and element: a file can be read by two sources in one run (a JSON
+    policy that a `.tf` file reads with file() is also a raw policy document); the first one
+    read, in file order, is kept."""
+    seen: set[tuple[str, str, Span]] = set()
+    kept: list[Finding] = []
+    for finding in findings:
+        key = (finding.rule, os.path.normpath(finding.where.doc.path), finding.where.span())
+        if key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return kept
 
 
 def _keep_text(file: SourceFile, outcome: Outcome) -> None:

@@ -22,6 +22,7 @@ from kms_hooks.terraform.model import Block
 # Terraform configuration after all (raising ParseError when it cannot be parsed).
 MODULE_READERS = {
     ".tf.json": "kms_hooks.terraform.tf_json:read_file",
+    ".tf": "kms_hooks.terraform.hcl:read_file",
 }
 
 _PLAN_MARKERS = ('"planned_values"', '"resource_changes"')

@@ -26,8 +26,9 @@ What a policy value can be:
   source's statements, checked as the kind of every resource that uses it (one Policy per
   kind, grouped when the resources add nothing of their own), or as an identity policy when
   nothing uses it (a document with principals is read by its content, as a raw document is);
-- anything else (`jsonencode(...)`, `file(...)`, `var.x`): unknown; the Policy has no statements
-  and `note` says what was not read (shown with -v).
+- `jsonencode({...})`, `file(...)`, `templatefile(...)`: read by `kms_hooks.terraform.encoded`;
+- anything else (`var.x`, a conditional): unknown; the Policy has no statements and `note`
+  says what was not read (shown with -v).
 A key or endpoint resource with no policy argument gets AWS's default policy: a Policy with
 `statements=None`.
 """
@@ -50,6 +51,7 @@ from kms_hooks.model import (
     Subject,
     Value,
 )
+from kms_hooks.terraform.encoded import read_expression_policy
 from kms_hooks.terraform.model import Block, Expression, Module
 from kms_hooks.terraform.policies import (
     POLICY_DOCUMENT,
@@ -235,14 +237,19 @@ class _Extraction:
                 self.uses.setdefault(id(target), []).append(
                     _Use(location.kind, block, name, facts))
                 continue
-            if followed.is_literal and isinstance(followed.literal, str) \
-                    or followed.template is not None:
+            written_as = f"{followed.call[0]}(...)" if followed.call is not None else "JSON"
+            document = read_expression_policy(followed, self.resolver, location.kind, name)
+            if document is None and (followed.is_literal and isinstance(followed.literal, str)
+                                     or followed.template is not None):
                 document = read_json_string(followed, self.resolver, location.kind, name)
+            if document is not None:
                 if location.kind == GUARDRAIL and _not_a_policy(document):
                     continue  # an organizations policy of another type (tag, backup, ...)
                 note = (f"{location.field}: {document.unknown}: not checked" if document.unknown
-                        else f"{location.field} written as JSON: checked as "
+                        else f"{location.field} written as {written_as}: checked as "
                              f"{_KIND_NAMES[location.kind]}")
+                if not document.complete:
+                    note += " (statements written as expressions are not read)"
                 yield policy(document, location.kind, name, followed.where, note=note, **context)
                 continue
             shown = followed.source or written.source or "an expression"

@@ -211,7 +211,9 @@ class DocumentReader:
         if expression.is_literal and isinstance(expression.literal, str) \
                 or expression.template is not None:
             return read_json_string(expression, self.resolver, "identity", "")
-        return None
+        from kms_hooks.terraform.encoded import read_expression_policy
+
+        return read_expression_policy(expression, self.resolver, "identity", "")
 
     def document_block(self, expression: Expression) -> Block | None:
         """The aws_iam_policy_document block whose `.json` the expression is."""
