@@ -127,9 +127,12 @@ def test_verbose_says_what_was_not_understood(tmp_path: pathlib.Path,
     path.write_text(json.dumps(config, indent=2))
     main_terraform(["-v", str(path)])
     captured = capsys.readouterr()
-    assert "aws_iam_policy.encoded: policy is ${jsonencode({Statement = []})}, which is not " \
-           "known here: not checked" in captured.err
-    assert 'aws_iam_policy.from_file: policy is ${file("policy.json")}' in captured.err
+    # jsonencode is read in JSON syntax as in HCL; a file path relative to where terraform
+    # runs is not known here.
+    assert "aws_iam_policy.encoded: policy written as jsonencode(...): checked as an identity " \
+           "policy" in captured.err
+    assert 'aws_iam_policy.from_file: policy: file("policy.json") names a file that is not ' \
+           'known here: not checked' in captured.err
     assert "aws_iam_policy.from_var: policy is ${var.policy}" in captured.err
     # An unknown key policy is not the default one, and the key's own arguments still count.
     assert captured.out.splitlines() == [
