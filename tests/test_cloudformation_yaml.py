@@ -171,3 +171,24 @@ def test_scalar_positions_map_each_character(written: str) -> None:
 ])
 def test_scalar_positions_refused_where_not_exact(written: str) -> None:
     assert positions_of(written, "")[1] is None
+
+
+def test_plain_scalars_resolve_as_pyyaml_resolves_them() -> None:
+    """The composer leaves plain scalars to the builder; PyYAML's own resolver (used without
+    libyaml) must give the same data."""
+    import yaml
+
+    from kms_hooks.sources import cfn_yaml
+
+    text = ("a: [yes, No, ON, off, ~, null, '', 12, -3, +4, 1_000, 0o17, 012, 0x1F, 1.5, .5, -2.,"
+            " 1e5, 1.0e+5, .inf, 2012-10-17, 12:30, <<, =, y, n, 'yes', !!str 12, !!int 12]\n"
+            "b:\nc: !Sub x\n")
+    fast = load(text)[0]
+    saved = cfn_yaml._loader
+    cfn_yaml._loader = yaml.SafeLoader
+    try:
+        assert load(text)[0] == fast
+    finally:
+        cfn_yaml._loader = saved
+    assert fast["a"][:12] == [True, False, True, False, None, None, "", 12, -3, 4, 1000, "0o17"]
+    assert fast["b"] is None

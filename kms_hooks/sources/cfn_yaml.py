@@ -28,6 +28,12 @@ _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_BOOLEANS = {word: value for value, words in ((True, "yes true on"), (False, "no false off"))
+             for lower in words.split() for word in (lower, lower.title(), lower.upper())}
+_NULLS = frozenset({"~", "null", "Null", "NULL"})
+_MAY_NOT_BE_TEXT = frozenset("0123456789-+.~yYnNtTfFoO")
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
 _PLAIN_FLOAT = re.compile(r"[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?")
 
@@ -55,9 +61,8 @@ def load(text: str) -> tuple[Any, Any, dict[int, list[str]]]:
     """The data, the root node, and the mappings that repeat a key (by id, with the keys)."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        root = yaml.compose(text, Loader=loader)
+        root = yaml.compose(text, Loader=_composer())
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         span = Span(1, 1, 1, 1) if mark is None else Span(
@@ -78,6 +83,40 @@ def load(text: str) -> tuple[Any, Any, dict[int, list[str]]]:
     return data, root, builder.duplicates
 
 
+_PLAIN = "?"  # the tag the composer gives plain scalars; the builder resolves them
+_loader: Any = None
+
+
+def _composer() -> Any:
+    """libyaml's composer, without PyYAML's resolver: calling it for every scalar costs more
+    than resolving the few plain scalars that are not text in the builder."""
+    global _loader
+    if _loader is None:
+        import yaml
+        from yaml.nodes import ScalarNode, SequenceNode
+
+        try:
+            from yaml._yaml import CParser
+        except ImportError:
+            _loader = yaml.SafeLoader  # no libyaml: the pure Python loader, tags resolved
+            return _loader
+
+        class Composer(CParser):
+            def descend_resolver(self, parent: Any, index: Any) -> None:
+                pass
+
+            def ascend_resolver(self) -> None:
+                pass
+
+            def resolve(self, kind: Any, value: str, implicit: tuple[bool, bool]) -> str:
+                if kind is ScalarNode:
+                    return _PLAIN if implicit[0] else _STR
+                return _SEQ if kind is SequenceNode else _MAP
+
+        _loader = Composer
+    return _loader
+
+
 _BUILDING = object()
 
 
@@ -93,7 +132,12 @@ class _Builder:
         cls = node.__class__
         tag = node.tag
         if cls is self.scalar:
-            value = node.value if tag == _STR else _scalar(tag, node.value)
+            if tag == _STR:
+                value = node.value
+            elif tag == _PLAIN:
+                value = _plain(node.value)
+            else:
+                value = _scalar(tag, node.value)
         else:
             built = self._built.get(id(node))
             if built is _BUILDING:
@@ -134,6 +178,26 @@ class _Builder:
         return built
 
 
+def _plain(text: str) -> Any:
+    """A plain scalar as YAML 1.1 resolves it (null, booleans, decimal numbers), else text."""
+    if not text:
+        return None
+    if text[0] not in _MAY_NOT_BE_TEXT:
+        return text
+    if text in _BOOLEANS:
+        return _BOOLEANS[text]
+    if text in _NULLS:
+        return None
+    if _DECIMAL.fullmatch(text):
+        return int(text.replace("_", ""))
+    if _PLAIN_FLOAT.fullmatch(text):
+        try:
+            return float(text.replace("_", ""))
+        except ValueError:
+            return text
+    return text
+
+
 def _scalar(tag: str, text: str) -> Any:
     """Numbers, booleans and null as YAML 1.1 reads them; everything else as written."""
     if tag == _NULL:
@@ -143,7 +207,10 @@ def _scalar(tag: str, text: str) -> Any:
     if tag == _INT and _DECIMAL.fullmatch(text):
         return int(text.replace("_", ""))
     if tag == _FLOAT and _PLAIN_FLOAT.fullmatch(text):
-        return float(text.replace("_", ""))
+        try:
+            return float(text.replace("_", ""))
+        except ValueError:
+            return text
     return text  # timestamps, octal-looking account ids, local tags' scalars: as written
 
 

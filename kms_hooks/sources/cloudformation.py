@@ -174,6 +174,8 @@ class _Resource:
         return Where(self.document, at, key)
 
     def path_of(self, node: Any) -> Path | None:
+        if node is self.resource.get("Properties"):
+            return self.at + ("Properties",)  # the common case, without walking the resource
         if self._paths is None:
             from kms_hooks.sources.raw import _container_paths
 
