@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kms_hooks.locate.jsonpos import LineMap, Offsets, decoded_to_raw, index_json
+from kms_hooks.locate.jsonpos import JsonWalker, LineMap, Offsets, decoded_to_raw, index_json
 from kms_hooks.model import Path, Span
 
 
@@ -63,6 +63,26 @@ class JsonDocument(TextDocument):
 
     def pointer(self, at: Path) -> str:
         return json_pointer(at)
+
+
+class WalkedJsonDocument(JsonDocument):
+    """A JSON file whose positions are found by walking to each path asked for (JsonWalker),
+    not by indexing every value: for large generated files with findings on few elements
+    (Terraform plans).  Repeated keys, which generated files do not have, are found at their
+    first occurrence."""
+
+    def __init__(self, path: str, text: str, data: Any) -> None:
+        super().__init__(path, text, data)
+        self._walker: JsonWalker | None = None
+
+    def offsets(self, at: Path) -> Offsets | None:
+        if self._walker is None:
+            self._walker = JsonWalker(self.text)
+        while True:
+            found = self._walker.offsets(at)
+            if found is not None or not at:
+                return found
+            at = at[:-1]  # an absent element falls back to its parent
 
 
 class EmbeddedJsonDocument:

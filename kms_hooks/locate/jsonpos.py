@@ -140,3 +140,104 @@ def decoded_to_raw(raw: str) -> list[int]:
             i += 1
     positions.append(length)
     return positions
+
+
+class JsonWalker:
+    """Offsets of the paths asked for, found by walking to each one through the JSON text.
+
+    Indexing every value (`index_json`) costs seconds on a file of tens of megabytes, and a
+    large generated file (a Terraform plan) has findings on few of its elements.  This walks
+    down the containers on the way to a path, stepping over the members before it with the C
+    JSON scanner, and remembers where it stopped in each container, so a value is stepped over
+    at most once per container it lies in.  A key repeated in one object is found at its first
+    occurrence.  The text is assumed to be valid JSON (it parsed already).
+    """
+
+    def __init__(self, text: str) -> None:
+        import json
+
+        self.text = text
+        self._scan = json.JSONDecoder().raw_decode
+        self._found: dict[Path, Offsets] = {}
+        # Per container: where its next member starts (None: all read), the next array index,
+        # and the last member read when its end is not known yet (stepped over on demand).
+        self._cursor: dict[Path, tuple[int | None, int, Path | None]] = {}
+        root = _skip_space(text, 0)
+        if root < len(text):
+            self._found[()] = _unended(root, -1, -1)
+
+    def offsets(self, at: Path) -> Offsets | None:
+        found = self._locate(at)
+        if found is not None and found.end < 0:
+            self._end(found)
+        return found
+
+    def _end(self, offsets: Offsets) -> None:
+        try:
+            offsets.end = self._scan(self.text, offsets.start)[1]
+        except ValueError:
+            offsets.end = offsets.start + 1
+
+    def _locate(self, at: Path) -> Offsets | None:
+        found = self._found.get(at)
+        if found is not None or not at:
+            return found
+        parent = self._locate(at[:-1])
+        if parent is None or self.text[parent.start] not in "{[":
+            return None
+        container = at[:-1]
+        is_object = self.text[parent.start] == "{"
+        position, index, pending = self._cursor.get(container, (parent.start + 1, 0, None))
+        while at not in self._found:
+            if pending is not None:
+                last = self._found[pending]
+                if last.end < 0:
+                    self._end(last)
+                position, pending = self._after(last.end), None
+            if position is None:
+                break
+            position, index, pending = self._member(container, is_object, position, index)
+        self._cursor[container] = (position, index, pending)
+        return self._found.get(at)
+
+    def _after(self, end: int) -> int | None:
+        """Where the next member starts after a value that ends at `end`; None after the last."""
+        after = _skip_space(self.text, end)
+        if after < len(self.text) and self.text[after] == ",":
+            return after + 1
+        return None
+
+    def _member(self, container: Path, is_object: bool, position: int,
+                index: int) -> tuple[int | None, int, Path | None]:
+        text = self.text
+        position = _skip_space(text, position)
+        if position >= len(text) or text[position] in "}]":
+            return None, index, None
+        if not is_object:
+            path: Path = container + (index,)
+            self._found[path] = _unended(position, -1, -1)
+            return None, index + 1, path
+        if text[position] != '"':
+            return None, index, None
+        key, key_end = self._scan(text, position)
+        start = _skip_space(text, _skip_space(text, key_end) + 1)  # past the colon
+        path = container + (key,)
+        if path in self._found:  # a repeated key: the first one is kept
+            repeated = _unended(start, -1, -1)
+            self._end(repeated)
+            return self._after(repeated.end), index, None
+        self._found[path] = _unended(start, position, key_end)
+        return None, index, path
+
+
+def _unended(start: int, key_start: int, key_end: int) -> Offsets:
+    offsets = Offsets(start, key_start, key_end)
+    offsets.end = -1  # not known until the value is stepped over
+    return offsets
+
+
+def _skip_space(text: str, position: int) -> int:
+    length = len(text)
+    while position < length and text[position] in " \t\n\r":
+        position += 1
+    return position

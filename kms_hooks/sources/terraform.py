@@ -62,7 +62,9 @@ class TerraformSource:
     def sniff(self, file: SourceFile) -> bool:
         if _suffix(file.path) is not None:
             return True
-        if "json" not in file.extension_tags:
+        # `terraform show -json` output is saved as *.json; the name alone decides, without
+        # loading identify's tables for a hook that reads only Terraform.
+        if not file.path.lower().endswith(".json"):
             return False
         text = file.text
         return '"format_version"' in text and any(m in text for m in _PLAN_MARKERS)
@@ -74,14 +76,15 @@ class TerraformSource:
         return self._configuration(file, suffix)
 
     def _plan(self, file: SourceFile) -> list[Subject] | None:
-        from kms_hooks.documents import JsonDocument
+        from kms_hooks.documents import WalkedJsonDocument
         from kms_hooks.terraform.extract import extract
         from kms_hooks.terraform.plan import is_plan, read_plan
 
-        data, _ = file.json()
+        data = file.plain_json()
         if not is_plan(data):
             return None
-        modules = read_plan(JsonDocument(file.path, file.text, data))
+        # Plans run to tens of megabytes: positions are found for the findings alone.
+        modules = read_plan(WalkedJsonDocument(file.path, file.text, data))
         return extract(modules, [file.path])
 
     def _configuration(self, file: SourceFile, suffix: str) -> list[Subject] | None:

@@ -423,10 +423,15 @@ _BLOCK = "__block__"
 
 
 def _search(path: str, view: dict[str, Any]) -> Any:
+    """JMESPath on a block's view; the table's simple forms (`@`, `name`, `name[]`) are read
+    directly, the same way JMESPath reads them, without loading it."""
     if path == "@":
         return view
     if path.isidentifier():
         return view.get(path)
+    if path.endswith("[]") and path[:-2].isidentifier():
+        found = view.get(path[:-2])
+        return found if isinstance(found, list) else None
     import jmespath
 
     return jmespath.search(path, view)
