@@ -51,6 +51,9 @@ class _ModuleState:
     subjects: list[Subject]
     paths: dict[int, set[str]] = field(default_factory=dict)
     checked: set[int] = field(default_factory=set)
+    # The other configuration files, read from disk for the module: when one of them is given
+    # later, it is not parsed again.
+    read: dict[str, SourceFile] = field(default_factory=dict)
 
 
 class TerraformSource:
@@ -88,17 +91,21 @@ class TerraformSource:
         return extract(modules, [file.path])
 
     def _configuration(self, file: SourceFile, suffix: str) -> list[Subject] | None:
-        blocks = _reader(suffix)(file)
-        if blocks is None:
-            return None
         directory = os.path.dirname(file.path)
         key = os.path.realpath(directory or ".")
         state = self._modules.get(key)
-        if state is None:
-            state = self._modules[key] = self._read_module(file, blocks, directory)
+        mine = os.path.normpath(file.path)
+        if state is not None and mine in state.read:
+            # Its syntax errors were found when it was read for the module.
+            file.errors.extend(state.read[mine].errors)
+        else:
+            blocks = _reader(suffix)(file)
+            if blocks is None:
+                return None
+            if state is None:
+                state = self._modules[key] = self._read_module(file, blocks, directory)
         from kms_hooks.terraform.extract import subject_paths
 
-        mine = os.path.normpath(file.path)
         found = []
         for subject in state.subjects:
             if id(subject) in state.checked:
@@ -121,6 +128,7 @@ class TerraformSource:
         module = Module(directory or ".")
         mine = os.path.basename(file.path)
         paths = [file.path]
+        read: dict[str, SourceFile] = {}
         try:
             names = sorted(os.listdir(directory or "."))
         except OSError:
@@ -133,12 +141,14 @@ class TerraformSource:
                 continue
             sibling = SourceFile(os.path.join(directory, name))
             try:
-                read = _reader(suffix)(sibling)
+                found = _reader(suffix)(sibling)
             except ParseError:
                 continue  # reported when that file itself is checked
-            if read:
-                module.blocks.extend(read)
+            if found is not None:
+                read[os.path.normpath(sibling.path)] = sibling
+            if found:
+                module.blocks.extend(found)
                 paths.append(sibling.path)
         if mine not in names:
             module.blocks.extend(blocks)
-        return _ModuleState(extract([module], paths))
+        return _ModuleState(extract([module], paths), read=read)

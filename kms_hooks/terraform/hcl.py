@@ -529,7 +529,8 @@ def _template_pieces(node: Node, data: bytes) -> tuple[list[str | Node], str]:
     heredoc = node.type == "heredoc_template"
     if heredoc and any(child.type == "<<-" for child in children[0].children):
         return _collapse(_template_atoms(node, data)[0], data)
-    position, end = _template_region(node, data)
+    start, end = _template_region(node, data)
+    position = start
     pieces: list[str | Node] = []
     for child in children:
         if child.type == "template_directive":
@@ -542,7 +543,6 @@ def _template_pieces(node: Node, data: bytes) -> tuple[list[str | Node], str]:
         pieces.append(child)
         position = child.end_byte
     pieces.append(data[position:end].decode("utf-8", "replace"))
-    start = _template_region(node, data)[0]
     text = data[start:end].decode("utf-8", "replace")
     if not heredoc and "\\" in text:
         return _collapse(_template_atoms(node, data)[0], data)
