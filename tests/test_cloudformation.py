@@ -414,3 +414,10 @@ def test_conditional_key_and_endpoint_policies(tmp_path: pathlib.Path,
     assert [p.statements for p in endpoint] == [None, ()]
     assert all(p.attributes["service_name"].text == "com.amazonaws.us-east-1.s3"
                for p in endpoint)
+
+
+def test_readme_suppression_example_is_the_tested_fixture() -> None:
+    readme = (FIXTURES.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("\n## CloudFormation\n"):]
+    example = section[section.index("```yaml\n") + len("```yaml\n"):section.index("\n```")]
+    assert example in (BAD / "cloudformation-suppressed.yaml").read_text(encoding="utf-8")
