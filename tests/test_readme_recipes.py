@@ -21,7 +21,7 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-PUBLISHED_URL = "https://github.com/kms-hooks/kms-hooks"
+PUBLISHED_URL = "https://github.com/YOUR-ORG/kms-hooks"
 
 pytestmark = pytest.mark.skipif(shutil.which("pre-commit") is None, reason="needs pre-commit")
 
