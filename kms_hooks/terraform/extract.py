@@ -51,7 +51,6 @@ from kms_hooks.model import (
     Subject,
     Value,
 )
-from kms_hooks.terraform.encoded import read_expression_policy
 from kms_hooks.terraform.model import Block, Expression, Module
 from kms_hooks.terraform.policies import (
     POLICY_DOCUMENT,
@@ -238,7 +237,12 @@ class _Extraction:
                     _Use(location.kind, block, name, facts))
                 continue
             written_as = f"{followed.call[0]}(...)" if followed.call is not None else "JSON"
-            document = read_expression_policy(followed, self.resolver, location.kind, name)
+            document = None
+            if followed.call is not None:
+                # Loaded only for policies written as function calls.
+                from kms_hooks.terraform.encoded import read_expression_policy
+
+                document = read_expression_policy(followed, self.resolver, location.kind, name)
             if document is None and (followed.is_literal and isinstance(followed.literal, str)
                                      or followed.template is not None):
                 document = read_json_string(followed, self.resolver, location.kind, name)
