@@ -1,9 +1,9 @@
 """Documents: parsed files that can say where a path lies in their text."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
-from kms_hooks.locate.jsonpos import JsonWalker, LineMap, Offsets, decoded_to_raw, index_json
+from kms_hooks.locate.jsonpos import JsonWalker, LineMap, Offsets, decoded_to_raw
 from kms_hooks.model import Path, Span
 
 
@@ -31,20 +31,43 @@ class TextDocument:
 
 
 class JsonDocument(TextDocument):
-    """A JSON file.  Positions are indexed on first use, once."""
+    """A JSON file.  Positions are found on first use, walking only the way to each element.
 
-    def __init__(self, path: str, text: str, data: Any) -> None:
+    `duplicates` (the objects of `data` that repeat keys, by id, as the parse reports them) lets
+    the walker stop at the first occurrence of a key that is not repeated; without it every
+    object on the way is read to its end, since the last of repeated keys is the one that
+    counts.  Generated files (Terraform plans), whose keys are never repeated, pass `{}`.
+    """
+
+    def __init__(self, path: str, text: str, data: Any,
+                 duplicates: Mapping[int, list[str]] | None = None) -> None:
         super().__init__(path, text)
         self.data = data
-        self._index: dict[Path, Offsets] | None = None
+        self._duplicates = duplicates
+        self._walker: JsonWalker | None = None
 
     def offsets(self, at: Path) -> Offsets | None:
-        if self._index is None:
-            self._index = index_json(self.text)
-        # A path that does not exist (an element that is absent) falls back to its parent.
-        while at not in self._index and at:
+        """Where the value at `at` is; an absent element falls back to its parent."""
+        if self._walker is None:
+            repeats = self._repeats if self._duplicates is not None else None
+            self._walker = JsonWalker(self.text, repeats)
+        while True:
+            found = self._walker.offsets(at)
+            if found is not None or not at:
+                return found
             at = at[:-1]
-        return self._index.get(at)
+
+    def _repeats(self, at: Path, key: str) -> bool:
+        assert self._duplicates is not None
+        if not self._duplicates:
+            return False
+        node = self.data
+        try:
+            for part in at:
+                node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return True  # the text and the data disagree: read the whole object to be sure
+        return key in self._duplicates.get(id(node), ())
 
     def string_body(self, at: Path) -> tuple[int, str] | None:
         """The offset and raw text between the quotes of the JSON string at `at`."""
@@ -63,26 +86,6 @@ class JsonDocument(TextDocument):
 
     def pointer(self, at: Path) -> str:
         return json_pointer(at)
-
-
-class WalkedJsonDocument(JsonDocument):
-    """A JSON file whose positions are found by walking to each path asked for (JsonWalker),
-    not by indexing every value: for large generated files with findings on few elements
-    (Terraform plans).  Repeated keys, which generated files do not have, are found at their
-    first occurrence."""
-
-    def __init__(self, path: str, text: str, data: Any) -> None:
-        super().__init__(path, text, data)
-        self._walker: JsonWalker | None = None
-
-    def offsets(self, at: Path) -> Offsets | None:
-        if self._walker is None:
-            self._walker = JsonWalker(self.text)
-        while True:
-            found = self._walker.offsets(at)
-            if found is not None or not at:
-                return found
-            at = at[:-1]  # an absent element falls back to its parent
 
 
 class EmbeddedJsonDocument:

@@ -1,18 +1,24 @@
 """Positions of JSON values, computed only for files that have findings.
 
 The checker parses with the C `json` module, which keeps no positions.  When a finding must be
-reported, this module scans the same text once, iteratively (deep nesting cannot overflow the
-stack), and records where every value and key starts and ends.
+reported, this module finds where its element starts and ends, reading only the way to it.
 """
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
+from typing import Any, Callable
 
 from kms_hooks.model import Path, PathPart, Span
 
-# A string, a structural character, or a bare word (number, true, false, null).
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+', re.S)
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_space(text: str, position: int) -> int:
+    found = _SPACE.match(text, position)
+    assert found is not None  # it matches the empty string too
+    return found.end()
 
 
 class Offsets:
@@ -22,91 +28,123 @@ class Offsets:
 
     def __init__(self, start: int, key_start: int, key_end: int) -> None:
         self.start = start
-        self.end = start
+        self.end = -1  # not known until the value has been scanned
         self.key_start = key_start
         self.key_end = key_end
 
 
-def index_json(text: str) -> dict[Path, Offsets]:
-    """Map every path in a JSON text to the offsets of its value (and key).
+class _Listing:
+    """How far the members of one object or array have been read."""
 
-    The text is assumed to be valid JSON (it parsed already); on anything else the index is
-    simply partial.
+    __slots__ = ("members", "last", "index", "done")
+
+    def __init__(self) -> None:
+        self.members: dict[PathPart, Offsets] = {}
+        self.last: Offsets | None = None  # the member read last; the next one follows it
+        self.index = 0
+        self.done = False
+
+
+class JsonWalker:
+    """Where paths lie in a JSON text, found by walking only the containers on the way.
+
+    Values passed over are stepped over with the json module's C scanner, and where the walk
+    stopped in each container is remembered, so locating elements costs about one parse of the
+    text before them and nothing is built for the rest (a Terraform plan of tens of megabytes
+    with findings on few elements).  The text must be valid JSON (it parsed already).  When a
+    key is repeated the last one counts, as in the parse; `repeats(path, key)` says whether the
+    object at `path` repeats `key` (None: unknown, so every object on the way is read to its end
+    to find the last occurrence).
     """
-    found: dict[Path, Offsets] = {}
-    # Each frame: [path of the container, is_object, next index or pending key, key offsets]
-    stack: list[list[object]] = []
-    pending_key: PathPart | None = None
-    key_start = key_end = -1
-    expect_key = False
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        first = token[0]
-        if first in ",:":
-            continue
-        if first in "}]":
-            if not stack:
+
+    def __init__(self, text: str,
+                 repeats: Callable[[Path, str], bool] | None = None) -> None:
+        import json
+
+        self.text = text
+        # The C scanner: the value that starts at an offset, and the offset after it.
+        self._scan: Callable[[str, int], tuple[Any, int]] = \
+            json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+        self._repeats = repeats
+        self._listings: dict[Path, _Listing] = {}
+        start = _skip_space(text, 0)
+        self._root = Offsets(start, -1, -1) if start < len(text) else None
+
+    def offsets(self, at: Path) -> Offsets | None:
+        """The offsets of the value at `at`; None when there is no such element."""
+        found = self._root
+        for depth, part in enumerate(at):
+            if found is None:
+                return None
+            found = self._child(at[:depth], found, part)
+        if found is not None and found.end < 0:
+            self._end(found)
+        return found
+
+    def _end(self, offsets: Offsets) -> int:
+        if offsets.end < 0:
+            try:
+                offsets.end = self._scan(self.text, offsets.start)[1]
+            except (StopIteration, ValueError):
+                offsets.end = offsets.start + 1  # not JSON after all: point at its start
+        return offsets.end
+
+    def _child(self, path: Path, container: Offsets, part: PathPart) -> Offsets | None:
+        opener = self.text[container.start]
+        if opener not in "{[" or (opener == "{") != isinstance(part, str):
+            return None
+        listing = self._listings.get(path)
+        if listing is None:
+            listing = self._listings[path] = _Listing()
+        found = listing.members.get(part)
+        first_counts = opener == "[" or (self._repeats is not None
+                                         and not self._repeats(path, str(part)))
+        if found is not None and (listing.done or first_counts):
+            return found
+        while not listing.done:
+            name = self._next(listing, container)
+            if name == part and first_counts:
                 break
-            frame = stack.pop()
-            container_path = frame[0]
-            assert isinstance(container_path, tuple)
-            entry = found.get(container_path)
-            if entry is not None:
-                entry.end = match.end()
-            expect_key = bool(stack) and bool(stack[-1][1])
-            continue
-        if expect_key and first == '"':
-            pending_key = _decode_key(token)
-            key_start, key_end = match.start(), match.end()
-            expect_key = False
-            continue
-        # A value: its path depends on the enclosing container.
-        if stack:
-            frame = stack[-1]
-            parent = frame[0]
-            assert isinstance(parent, tuple)
-            if frame[1]:
-                assert pending_key is not None
-                path: Path = parent + (pending_key,)
-                offsets = Offsets(match.start(), key_start, key_end)
-            else:
-                position = frame[2]
-                assert isinstance(position, int)
-                path = parent + (position,)
-                frame[2] = position + 1
-                offsets = Offsets(match.start(), -1, -1)
+        return listing.members.get(part)
+
+    def _next(self, listing: _Listing, container: Offsets) -> PathPart | None:
+        """Reads the next member of a container; None at its end."""
+        text = self.text
+        position = container.start + 1 if listing.last is None else self._end(listing.last)
+        position = _skip_space(text, position)
+        if position < len(text) and text[position] == ",":
+            position = _skip_space(text, position + 1)
+        if position >= len(text) or text[position] in "}]":
+            listing.done = True
+            container.end = position + 1
+            return None
+        name: PathPart
+        if text[container.start] == "{":
+            try:
+                name, key_end = self._scan(text, position)
+            except (StopIteration, ValueError):
+                listing.done = True  # not JSON after all
+                return None
+            value_start = _skip_space(text, _skip_space(text, key_end) + 1)
+            member = Offsets(value_start, position, key_end)
         else:
-            path = ()
-            offsets = Offsets(match.start(), -1, -1)
-        found[path] = offsets
-        if first == "{":
-            stack.append([path, True, 0])
-            expect_key = True
-        elif first == "[":
-            stack.append([path, False, 0])
-            expect_key = False
-        else:
-            offsets.end = match.end()
-            expect_key = bool(stack) and bool(stack[-1][1])
-    return found
-
-
-def _decode_key(token: str) -> str:
-    if "\\" not in token:
-        return token[1:-1]
-    import json
-
-    decoded = json.loads(token)
-    assert isinstance(decoded, str)
-    return decoded
+            name = listing.index
+            member = Offsets(position, -1, -1)
+        listing.index += 1
+        listing.members[name] = member  # a repeated key: the last one counts, as in the parse
+        listing.last = member
+        return name
 
 
 class LineMap:
     """Turns character offsets into 1-based line and column numbers."""
 
     def __init__(self, text: str) -> None:
-        self._starts = [0]
-        self._starts.extend(m.end() for m in re.finditer("\n", text))
+        # Each line starts one past the end of the one before it (all in C: files with findings
+        # can be large).
+        lengths = map(len, text.split("\n"))
+        self._starts = list(itertools.accumulate(map((1).__add__, lengths), initial=0))
+        self._starts.pop()  # the offset after the text's end starts no line
 
     def line_col(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._starts, offset) - 1
@@ -140,104 +178,3 @@ def decoded_to_raw(raw: str) -> list[int]:
             i += 1
     positions.append(length)
     return positions
-
-
-class JsonWalker:
-    """Offsets of the paths asked for, found by walking to each one through the JSON text.
-
-    Indexing every value (`index_json`) costs seconds on a file of tens of megabytes, and a
-    large generated file (a Terraform plan) has findings on few of its elements.  This walks
-    down the containers on the way to a path, stepping over the members before it with the C
-    JSON scanner, and remembers where it stopped in each container, so a value is stepped over
-    at most once per container it lies in.  A key repeated in one object is found at its first
-    occurrence.  The text is assumed to be valid JSON (it parsed already).
-    """
-
-    def __init__(self, text: str) -> None:
-        import json
-
-        self.text = text
-        self._scan = json.JSONDecoder().raw_decode
-        self._found: dict[Path, Offsets] = {}
-        # Per container: where its next member starts (None: all read), the next array index,
-        # and the last member read when its end is not known yet (stepped over on demand).
-        self._cursor: dict[Path, tuple[int | None, int, Path | None]] = {}
-        root = _skip_space(text, 0)
-        if root < len(text):
-            self._found[()] = _unended(root, -1, -1)
-
-    def offsets(self, at: Path) -> Offsets | None:
-        found = self._locate(at)
-        if found is not None and found.end < 0:
-            self._end(found)
-        return found
-
-    def _end(self, offsets: Offsets) -> None:
-        try:
-            offsets.end = self._scan(self.text, offsets.start)[1]
-        except ValueError:
-            offsets.end = offsets.start + 1
-
-    def _locate(self, at: Path) -> Offsets | None:
-        found = self._found.get(at)
-        if found is not None or not at:
-            return found
-        parent = self._locate(at[:-1])
-        if parent is None or self.text[parent.start] not in "{[":
-            return None
-        container = at[:-1]
-        is_object = self.text[parent.start] == "{"
-        position, index, pending = self._cursor.get(container, (parent.start + 1, 0, None))
-        while at not in self._found:
-            if pending is not None:
-                last = self._found[pending]
-                if last.end < 0:
-                    self._end(last)
-                position, pending = self._after(last.end), None
-            if position is None:
-                break
-            position, index, pending = self._member(container, is_object, position, index)
-        self._cursor[container] = (position, index, pending)
-        return self._found.get(at)
-
-    def _after(self, end: int) -> int | None:
-        """Where the next member starts after a value that ends at `end`; None after the last."""
-        after = _skip_space(self.text, end)
-        if after < len(self.text) and self.text[after] == ",":
-            return after + 1
-        return None
-
-    def _member(self, container: Path, is_object: bool, position: int,
-                index: int) -> tuple[int | None, int, Path | None]:
-        text = self.text
-        position = _skip_space(text, position)
-        if position >= len(text) or text[position] in "}]":
-            return None, index, None
-        if not is_object:
-            path: Path = container + (index,)
-            self._found[path] = _unended(position, -1, -1)
-            return None, index + 1, path
-        if text[position] != '"':
-            return None, index, None
-        key, key_end = self._scan(text, position)
-        start = _skip_space(text, _skip_space(text, key_end) + 1)  # past the colon
-        path = container + (key,)
-        if path in self._found:  # a repeated key: the first one is kept
-            repeated = _unended(start, -1, -1)
-            self._end(repeated)
-            return self._after(repeated.end), index, None
-        self._found[path] = _unended(start, position, key_end)
-        return None, index, path
-
-
-def _unended(start: int, key_start: int, key_end: int) -> Offsets:
-    offsets = Offsets(start, key_start, key_end)
-    offsets.end = -1  # not known until the value is stepped over
-    return offsets
-
-
-def _skip_space(text: str, position: int) -> int:
-    length = len(text)
-    while position < length and text[position] in " \t\n\r":
-        position += 1
-    return position

@@ -79,15 +79,16 @@ class TerraformSource:
         return self._configuration(file, suffix)
 
     def _plan(self, file: SourceFile) -> list[Subject] | None:
-        from kms_hooks.documents import WalkedJsonDocument
+        from kms_hooks.documents import JsonDocument
         from kms_hooks.terraform.extract import extract
         from kms_hooks.terraform.plan import is_plan, read_plan
 
         data = file.plain_json()
         if not is_plan(data):
             return None
-        # Plans run to tens of megabytes: positions are found for the findings alone.
-        modules = read_plan(WalkedJsonDocument(file.path, file.text, data))
+        # Plans run to tens of megabytes: positions are found for the findings alone, and as a
+        # generated file a plan repeats no keys, so the first occurrence of each is the one.
+        modules = read_plan(JsonDocument(file.path, file.text, data, duplicates={}))
         return extract(modules, [file.path])
 
     def _configuration(self, file: SourceFile, suffix: str) -> list[Subject] | None:
