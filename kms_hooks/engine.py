@@ -1,8 +1,8 @@
 """Files in, findings out: reads each file with the sources of a hook and runs the checker."""
 from __future__ import annotations
 
+import gc
 import os
-import subprocess
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
@@ -59,6 +59,18 @@ def read_file(file: SourceFile, sources: list[Source]) -> tuple[list[Subject], s
 
 def run(files: Iterable[SourceFile], options: Options,
         progress: Callable[[int, str], None] | None = None) -> Outcome:
+    # A run allocates many small objects that live until it ends (parsed files, findings);
+    # collecting the young generation every 700 allocations would cost a sixth of the run.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 10_000), *thresholds[1:])
+    try:
+        return _run(files, options, progress)
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _run(files: Iterable[SourceFile], options: Options,
+         progress: Callable[[int, str], None] | None) -> Outcome:
     sources = [*options.extra_sources, *load(options.sources)]
     outcome = Outcome()
     checked = Checked()
@@ -80,6 +92,7 @@ def run(files: Iterable[SourceFile], options: Options,
                              for f in checked.findings[found:])
         if path in finding_paths or len(outcome.findings) > parse_errors:
             _keep_text(file, outcome)
+        file.release()  # what its findings need they hold; the rest must not pile up
     # Findings in files that were read only for context are not this run's business.
     outcome.findings.extend(f for f in checked.findings
                             if os.path.normpath(f.where.doc.path) in given)
@@ -156,6 +169,8 @@ def expand_paths(paths: Iterable[str]) -> Iterator[str]:
 
 
 def _git_files(directory: str) -> list[str] | None:
+    import subprocess
+
     try:
         listed = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],

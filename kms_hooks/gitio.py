@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import stat
-import subprocess
 import sys
 from typing import Sequence
 
@@ -26,6 +24,8 @@ class GitError(UsageError):
 
 
 def git(args: Sequence[str], cwd: str | None = None, input: bytes | None = None) -> bytes:
+    import subprocess  # loaded only when git is run: it costs every hook call otherwise
+
     try:
         done = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True)
     except OSError as error:
@@ -218,6 +218,8 @@ HOOK_MARK = "# kms-hooks pre-commit hook"
 
 
 def hook_script(python: str) -> str:
+    import shlex
+
     quoted = shlex.quote(python)
     return (
         "#!/bin/sh\n"

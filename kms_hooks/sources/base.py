@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from typing import Any, Iterable, Protocol
 
 from kms_hooks.model import Span, Subject
@@ -39,6 +40,25 @@ class FixedDocument:
         return ""
 
 
+def tags_from_filename(name: str) -> frozenset[str]:
+    """identify's tags for a file name, as `identify.identify.tags_from_filename` gives them,
+    from identify's tables alone: `identify.identify` also loads license texts, which every
+    hook call would pay for."""
+    from identify import extensions
+
+    tags: set[str] = set()
+    for part in [name, *name.split(".")]:
+        if part in extensions.NAMES:
+            tags.update(extensions.NAMES[part])
+            break
+    ext = os.path.splitext(name)[1][1:].lower()
+    if ext in extensions.EXTENSIONS:
+        tags.update(extensions.EXTENSIONS[ext])
+    elif ext in extensions.EXTENSIONS_NEED_BINARY_CHECK:
+        tags.update(extensions.EXTENSIONS_NEED_BINARY_CHECK[ext])
+    return frozenset(tags)
+
+
 class SourceFile:
     """One file to check.  Its bytes come from disk, or from the caller (the git index).
 
@@ -48,6 +68,7 @@ class SourceFile:
     def __init__(self, path: str, content: bytes | None = None) -> None:
         self.path = path
         self._content = content
+        self._given = content is not None
         self._text: str | None = None
         self.cache: dict[str, Any] = {}
         # Errors in a file that was still read in part (the valid blocks of a `.tf` file with a
@@ -57,18 +78,29 @@ class SourceFile:
     @property
     def extension_tags(self) -> frozenset[str]:
         if "tags" not in self.cache:
-            from identify.identify import tags_from_filename
-
-            self.cache["tags"] = frozenset(tags_from_filename(os.path.basename(self.path)))
+            self.cache["tags"] = tags_from_filename(os.path.basename(self.path))
         tags: frozenset[str] = self.cache["tags"]
         return tags
+
+    def release(self) -> None:
+        """Forgets the file's content and parsed forms once it has been checked, so that a run
+        over many files holds only what their findings point at.  Content given by the caller
+        (the git index) is kept: it could not be read again."""
+        if not self._given:
+            self._content = None
+        self._text = None
+        self.cache.clear()
 
     @property
     def content(self) -> bytes:
         if self._content is None:
             try:
                 with open(self.path, "rb") as handle:
-                    self._content = handle.read(MAX_BYTES)
+                    status = os.fstat(handle.fileno())
+                    # read() sizes its buffer from the file; an explicit limit would be
+                    # allocated whole, for every file.
+                    regular = stat.S_ISREG(status.st_mode) and status.st_size <= MAX_BYTES
+                    self._content = handle.read() if regular else handle.read(MAX_BYTES)
             except OSError as error:
                 raise ParseError(f"cannot read the file: {error.strerror or error}") from None
         return self._content
