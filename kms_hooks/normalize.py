@@ -207,6 +207,11 @@ def _conditions(node: Any, where: Where, reader: Reader,
     return tuple(conditions)
 
 
+# Action entries seen, and whether each concerns KMS: the same few thousand names recur in
+# every large policy.
+_CONCERNS_KMS: dict[str, bool] = {}
+
+
 def may_concern_kms(node: dict[str, Any]) -> bool:
     """Whether a statement, as written, may name or reach a KMS action.  False only when its
     `Action` is a string or list of strings, none of them `kms:` or a wildcard that reaches KMS
@@ -219,7 +224,18 @@ def may_concern_kms(node: dict[str, Any]) -> bool:
         return concerns_kms(actions)
     if not isinstance(actions, list):
         return True
-    return any(not isinstance(a, str) or concerns_kms(a) for a in actions)
+    known = _CONCERNS_KMS
+    for action in actions:
+        if not isinstance(action, str):
+            return True
+        concerns = known.get(action)
+        if concerns is None:
+            if len(known) > 100_000:
+                known.clear()
+            concerns = known[action] = concerns_kms(action)
+        if concerns:
+            return True
+    return False
 
 
 def read_statements(node: Any, where: Where, reader: Reader, default_effect: str | None = None,
@@ -274,6 +290,15 @@ def read_policy(node: Any, where: Where, reader: Reader, kind: str, name: str,
             "KMS003", f"a policy document must be an object, not {_shown(node)}", where))
     return Policy(kind=kind, name=name, where=where, statements=statements, version=version,
                   problems=tuple(problems), **context)
+
+
+def concerns_kms_rules(policy: Policy) -> bool:
+    """Whether the rules have anything to read in a policy: always in a key policy, a fragment
+    or an absent policy; in another policy, when a statement that may concern KMS was read or
+    reading it found a problem.  A source may drop the others (an AWS managed policy for S3
+    alone is not a KMS-related policy)."""
+    return (policy.kind in (KEY, KEY_OR_ENDPOINT) or not policy.complete
+            or policy.statements is None or bool(policy.statements) or bool(policy.problems))
 
 
 def read_fragment(node: dict[str, Any], where: Where, reader: Reader, kind: str,

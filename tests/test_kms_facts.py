@@ -191,3 +191,12 @@ def test_describe_shortens_long_lists() -> None:
         "kms:CreateAlias, kms:DeleteAlias, kms:UpdateAlias"
     assert facts.describe(facts.ALL, most=2) == "kms:CancelKeyDeletion, kms:ConnectCustomKeyStore" \
         " (+56 more)"
+
+
+@pytest.mark.parametrize("written", [
+    "*", "kms:Decrypt", "KMS:nothing", "kms:", "s3:GetObject", "s3:*", "*:*", "*:Decrypt",
+    "*:GetObject", "k*:Get*", "k?s:X", "s?:*", "kms", "", "kms*", "iam:*", ":Decrypt",
+])
+def test_concerns_kms_is_named_or_reached(written: str) -> None:
+    assert facts.concerns_kms(written) == (facts.is_kms_action(written)
+                                           or bool(facts.expand(written)))

@@ -5,8 +5,11 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kms_hooks.documents import JsonDocument
+from kms_hooks.kms.facts import concerns_kms
 from kms_hooks.model import GUARDRAIL, IDENTITY, KEY, KEY_OR_ENDPOINT, Where
 from kms_hooks.normalize import PLAIN, may_concern_kms, read_policy
 
@@ -67,3 +70,14 @@ def test_other_policies_keep_only_statements_that_may_concern_kms(kind: str) -> 
 @pytest.mark.parametrize("kind", [KEY, KEY_OR_ENDPOINT])
 def test_key_policies_keep_every_statement(kind: str) -> None:
     assert [sid for sid, _ in _read(kind)] == ["S3", "Kms", "Ec2", "All"]
+
+
+_ACTION_TEXT = st.text(alphabet="kmsKMS3:*?ec2\n -", max_size=12) | st.sampled_from(
+    ["*", "kms:Decrypt", "s3:GetObject", "k*:*", "*:Decrypt", "ec2:*", "KMS:x", "s?:*"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ACTION_TEXT, max_size=6))
+def test_a_list_of_actions_concerns_kms_when_one_entry_does(actions: list[str]) -> None:
+    statement = {"Effect": "Allow", "Action": actions, "Resource": "*"}
+    assert may_concern_kms(statement) == any(concerns_kms(a) for a in actions)

@@ -91,10 +91,16 @@ def is_kms_action(action: str) -> bool:
     return bool(sep) and service.lower() == "kms"
 
 
-@functools.lru_cache(maxsize=8192)
 def concerns_kms(action: str) -> bool:
     """Whether an `Action` entry names the kms service or reaches a KMS action by wildcards."""
-    return is_kms_action(action) or bool(expand(action))
+    if action == "*":
+        return True
+    service, sep, _ = action.partition(":")
+    if not sep:
+        return False
+    if "*" not in service and "?" not in service:
+        return service.lower() == "kms"  # the common case: settled without matching
+    return bool(expand(action))
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:

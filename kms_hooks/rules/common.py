@@ -42,8 +42,10 @@ def action_grants(statement: Statement) -> list[ActionGrant]:
         for value in statement.actions or ():
             if value.text is None:
                 continue
-            grants.append(ActionGrant(value.where, value.shown, expand(value.text),
-                                      not has_wildcard(value.text), value))
+            reached = expand(value.text)
+            if reached:  # other services' entries reach nothing; large policies hold thousands
+                grants.append(ActionGrant(value.where, value.shown, reached,
+                                          not has_wildcard(value.text), value))
         if statement.not_actions is not None:
             excluded: set[str] = set()
             known = True

@@ -15,6 +15,7 @@ from kms_hooks.model import (
     Statement,
 )
 from kms_hooks.rules import Context, Report, RuleDoc, declare, rule
+from kms_hooks.rules.common import memo
 
 declare(
     "KMS001", "parse-error", ERROR,
@@ -83,6 +84,10 @@ def touches_kms(statement: Statement, policy: Policy) -> bool:
     wildcards or NotAction, or lives in a key policy."""
     if policy.kind in (KEY, KEY_OR_ENDPOINT) or statement.not_actions is not None:
         return True
+    return memo(statement, "touches_kms", lambda: _names_kms(statement))
+
+
+def _names_kms(statement: Statement) -> bool:
     for value in statement.actions or ():
         if value.text is None or concerns_kms(value.text):
             return True

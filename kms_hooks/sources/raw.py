@@ -5,6 +5,9 @@ surrounding resource is decided from its content, as the rule catalog describes.
 """
 from __future__ import annotations
 
+import functools
+import re
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
@@ -20,7 +23,7 @@ from kms_hooks.model import (
     Policy,
     Where,
 )
-from kms_hooks.normalize import Reader, read_fragment, read_policy
+from kms_hooks.normalize import Reader, concerns_kms_rules, read_fragment, read_policy
 from kms_hooks.sources.base import ParseError, SourceFile, parse_json
 
 @dataclass(frozen=True)
@@ -31,20 +34,30 @@ class Location:
     holders: str
     field: str | None
     kind: str
-    name: str  # JMESPath on the holder giving a name for messages
+    name: str  # JMESPath on the holder giving a name for messages (after `title`)
     label: str  # what the document is, for -v
     aws_managed: str | None = None  # JMESPath on the holder: true for AWS managed policies
+    title: str = ""  # what the name is preceded by in messages
+
+    def may_find(self, data: dict[str, Any]) -> bool:
+        """Whether the expression can find anything: it starts at a top-level field the document
+        has, or at the document itself (`@`), which must then hold `field`.  Most files are
+        settled by this, without JMESPath."""
+        start = _FIELD.match(self.holders)
+        if start is not None:
+            return start.group() in data
+        return self.field is None or self.field in data
 
 
 LOCATIONS = (
     # aws iam get-policy-version
-    Location("PolicyVersion", "Document", IDENTITY, "join('', ['PolicyVersion ', VersionId])",
-             "aws iam get-policy-version output"),
+    Location("PolicyVersion", "Document", IDENTITY, "VersionId",
+             "aws iam get-policy-version output", title="PolicyVersion "),
     # aws iam get-role-policy / get-user-policy / get-group-policy
     Location("@", "PolicyDocument", IDENTITY, "PolicyName", "aws iam get-*-policy output"),
     # aws kms get-key-policy: the policy is a JSON string
-    Location("@", "Policy", KEY, "join('', ['key policy ', PolicyName])",
-             "aws kms get-key-policy output"),
+    Location("@", "Policy", KEY, "PolicyName", "aws kms get-key-policy output",
+             title="key policy "),
     # aws iam get-account-authorization-details
     Location("UserDetailList[].UserPolicyList[]", "PolicyDocument", IDENTITY, "PolicyName",
              "an inline user policy"),
@@ -55,6 +68,8 @@ LOCATIONS = (
     Location("Policies[].PolicyVersionList[?IsDefaultVersion] | []", "Document", IDENTITY,
              "VersionId", "the default version of a managed policy"),
 )
+
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Markers that a JSON text may hold a policy; anything else is skipped without parsing.
 _MARKERS = ("Statement", "PolicyDocument", "Effect")
@@ -71,43 +86,58 @@ class RawSource:
 
     def read(self, file: SourceFile) -> list[Policy] | None:
         data, duplicates = file.json()
-        document = JsonDocument(file.path, file.text, data)
+        document = JsonDocument(file.path, file.text, data, duplicates)
         reader = Reader(duplicates)
         policies = list(_from_table(document, data, reader))
         if not policies:
             policies = list(_bare_documents(document, data, reader))
-        return policies
+        return [policy for policy in policies if concerns_kms_rules(policy)]
 
 
 def _from_table(document: JsonDocument, data: Any, reader: Reader) -> Iterator[Policy]:
-    import jmespath
-
     if not isinstance(data, dict):
         return
-    paths: dict[int, Path] | None = None
+    locations = [location for location in LOCATIONS if location.may_find(data)]
+    if not locations:
+        return
+    found: list[tuple[Location, dict[str, Any]]] = []
+    for location in locations:
+        result = search(location.holders, data)
+        for holder in result if isinstance(result, list) else [result]:
+            if isinstance(holder, dict) and (location.field is None or location.field in holder):
+                found.append((location, holder))
+    if not found:
+        return
+    paths = _container_paths(data, {id(holder) for _, holder in found})
     managed_names = _managed_policy_names(data)
-    for location in LOCATIONS:
-        found = jmespath.search(location.holders, data)
-        holders = found if isinstance(found, list) else [found]
-        for holder in holders:
-            if not isinstance(holder, dict):
-                continue
-            if location.field is not None and location.field not in holder:
-                continue
-            if paths is None:
-                paths = _container_paths(data)
-            at = paths.get(id(holder))
-            if at is None:
-                continue
-            name = jmespath.search(location.name, holder)
-            name = str(name) if name else document.pointer(at)
-            aws_managed = False
-            if location.holders.startswith("Policies"):
-                name, aws_managed = managed_names.get(id(holder), (name, False))
-            node = holder if location.field is None else holder[location.field]
-            node_at = at if location.field is None else at + (location.field,)
-            yield from _document(document, node, node_at, reader, location.kind, name,
-                                 location.label, aws_managed)
+    for location, holder in found:
+        at = paths.get(id(holder))
+        if at is None:
+            continue
+        named = search(location.name, holder)
+        name = f"{location.title}{named}" if named else document.pointer(at)
+        aws_managed = False
+        if location.holders.startswith("Policies"):
+            name, aws_managed = managed_names.get(id(holder), (name, False))
+        node = holder if location.field is None else holder[location.field]
+        node_at = at if location.field is None else at + (location.field,)
+        yield from _document(document, node, node_at, reader, location.kind, name,
+                             location.label, aws_managed)
+
+
+def search(expression: str, data: Any) -> Any:
+    """JMESPath search; a plain field name is looked up directly, which settles most files
+    without loading JMESPath."""
+    if _FIELD.fullmatch(expression):
+        return data.get(expression) if isinstance(data, dict) else None
+    return _compiled(expression).search(data)
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(expression: str) -> Any:
+    import jmespath
+
+    return jmespath.compile(expression)
 
 
 def _managed_policy_names(data: dict[str, Any]) -> dict[int, tuple[str, bool]]:
@@ -207,19 +237,25 @@ def decide_kind(statements: list[Any]) -> str | None:
     return KEY_OR_ENDPOINT
 
 
-def _container_paths(data: Any) -> dict[int, Path]:
-    """The path of every object and array, by identity: JMESPath returns values, and findings
-    need to know where those values are.  Iterative, so deep nesting cannot overflow."""
+def _container_paths(data: Any, wanted: set[int] | None = None) -> dict[int, Path]:
+    """The paths of objects and arrays by identity (all of them, or those in `wanted`):
+    JMESPath returns values, and findings need to know where those values are.  Breadth first,
+    stopping once all wanted are found (policies sit near the top); iterative, so deep nesting
+    cannot overflow."""
     paths: dict[int, Path] = {}
-    pending: list[tuple[Any, Path]] = [(data, ())]
-    while pending:
-        node, at = pending.pop()
-        if isinstance(node, dict):
+    pending: deque[tuple[Any, Path]] = deque([(data, ())])
+    remaining = None if wanted is None else set(wanted)
+    while pending and (remaining is None or remaining):
+        node, at = pending.popleft()
+        if remaining is None:
             paths[id(node)] = at
+        elif id(node) in remaining:
+            paths[id(node)] = at
+            remaining.discard(id(node))
+        if isinstance(node, dict):
             pending.extend((value, at + (key,)) for key, value in node.items()
                            if isinstance(value, (dict, list)))
         elif isinstance(node, list):
-            paths[id(node)] = at
             pending.extend((value, at + (index,)) for index, value in enumerate(node)
                            if isinstance(value, (dict, list)))
     return paths
