@@ -205,3 +205,59 @@ def test_a_broken_tf_json_is_a_parse_error_and_others_still_checked(
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith(f"{module}/broken.tf.json:2:18: KMS001 error: invalid JSON")
     assert len(out) == 6  # iam.tf.json's five findings: the broken sibling is skipped
+
+
+def test_source_and_override_documents_are_merged(tmp_path: pathlib.Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    base = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Read", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"},
+        {"Sid": "Tag", "Effect": "Allow", "Action": "kms:TagResource", "Resource": "*"}]})
+    config = {
+        "data": {"aws_iam_policy_document": {
+            "base": {"source_policy_documents": [base]},
+            "override": {"statement": {"sid": "Tag", "actions": ["kms:TagResource"],
+                                       "resources": ["arn:aws:kms:*:111122223333:key/*"]}},
+            "merged": {
+                "source_policy_documents": ["${data.aws_iam_policy_document.base.json}"],
+                "override_policy_documents": ["${data.aws_iam_policy_document.override.json}"],
+                "statement": {"sid": "Encrypt", "actions": ["kms:Encrypt"],
+                              "resources": ["*"]}},
+            "from_variable": {"source_policy_documents": ["${var.base_policy}"],
+                              "statement": {"actions": ["kms:Decrypt"], "resources": ["*"]}}}},
+        "resource": {"aws_iam_policy": {
+            "merged": {"policy": "${data.aws_iam_policy_document.merged.json}"},
+            "from_variable": {"policy": "${data.aws_iam_policy_document.from_variable.json}"}}}}
+    path = tmp_path / "main.tf.json"
+    path.write_text(json.dumps(config))
+    main_terraform(["-v", str(path)])
+    captured = capsys.readouterr()
+    text = path.read_text()
+    found = [(line.split(" ")[1], text[int(line.split(":")[2]) - 1:][:14])
+             for line in captured.out.splitlines()]
+    # "Read" from the source document, "Encrypt" from the document itself; the override's
+    # "Tag" (an account's keys) replaced the source's "Tag" on "*".
+    assert found == [("KMS101", '\\"*\\"}, {\\"Sid'), ("KMS101", '"*"]}}, "from_')]
+    assert "data.aws_iam_policy_document.from_variable (the policy of " \
+        "aws_iam_policy.from_variable): source_policy_documents includes ${var.base_policy}, " \
+        "which is not known here: not checked" in captured.err
+
+
+def test_dynamic_statements_leave_the_document_incomplete(
+        tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = {
+        "data": {"aws_iam_policy_document": {"key": {
+            "statement": {"sid": "App", "principals": {"type": "AWS", "identifiers": [
+                "arn:aws:iam::111122223333:role/App"]}, "actions": ["kms:Decrypt"],
+                "resources": ["*"]},
+            "dynamic": {"statement": {"for_each": "${var.admins}", "content": {
+                "principals": {"type": "AWS", "identifiers": ["${statement.value}"]},
+                "actions": ["kms:*"], "resources": ["*"]}}}}}},
+        "resource": {"aws_kms_key": {"k": {"policy": "${data.aws_iam_policy_document.key.json}"}}}}
+    path = tmp_path / "main.tf.json"
+    path.write_text(json.dumps(config))
+    main_terraform(["-v", str(path)])
+    captured = capsys.readouterr()
+    # Without the dynamic blocks nobody may change the key policy; with them, someone may:
+    # the lockout rule does not judge what it cannot see.
+    assert "KMS202" not in captured.out
+    assert "checked as a key policy (dynamic statement blocks are not expanded)" in captured.err
