@@ -259,3 +259,21 @@ def test_baselines_recipe(installed: Shell, tmp_path: pathlib.Path) -> None:
     done = installed(check, repo)
     assert done.returncode == 1
     assert done.stdout.startswith("iam/new.json:6:17: KMS101 error")
+
+
+def test_pre_commit_recipe_on_terraform_hcl(installed: Shell, hook_repository: pathlib.Path,
+                                            tmp_path: pathlib.Path) -> None:
+    """pre-commit passes `.tf` files (identify's `terraform` tag) to the hook, whose environment
+    has the HCL parser; `.tfvars` files, also tagged `terraform`, are skipped."""
+    from tests.test_terraform_hcl_cli import readme_example
+
+    example, _ = readme_example()
+    repo = installed.new_repo(tmp_path / "repo", {
+        ".pre-commit-config.yaml": pre_commit_config(hook_repository),
+        "infra/main.tf": example, "infra/terraform.tfvars": 'region = "us-east-1"\n'})
+    installed.git(repo, "add", "-A")
+    done = installed("pre-commit run --all-files", repo)
+    assert done.returncode == 1
+    assert "infra/main.tf:8:19: KMS102 error" in done.stdout
+    assert "infra/main.tf:19:22: KMS201 error" in done.stdout
+    assert "terraform.tfvars" not in done.stdout

@@ -110,3 +110,25 @@ def test_staged_tf_file_in_a_git_repository(repo: pathlib.Path,
     assert [line.split(" ")[0] for line in out.splitlines()] == [
         "main.tf:11:33:", "main.tf:26:21:", "main.tf:35:126:", "main.tf:53:21:",
         "main.tf:73:18:"]
+
+
+def readme_example() -> tuple[str, list[str]]:
+    """The README's `.tf` example and the lines it says the hook prints (up to their `...`)."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### HCL (`.tf`)"):]
+    example = section[section.index("```hcl\n") + 7:section.index("```\n\n```\n")]
+    output = section[section.index("```\n\n```\n") + 9:]
+    output = output[:output.index("```")]
+    return example, [line.removesuffix("...") for line in output.splitlines()]
+
+
+def test_the_readme_example(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str],
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    example, shown = readme_example()
+    (tmp_path / "main.tf").write_text(example)
+    monkeypatch.chdir(tmp_path)
+    assert main_terraform(["main.tf"]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == len(shown)
+    for line, expected in zip(printed, shown):
+        assert line.startswith(expected)

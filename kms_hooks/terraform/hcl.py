@@ -14,7 +14,7 @@ import bisect
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Union
 
 from kms_hooks.documents import TextDocument
 from kms_hooks.model import Path, Span, Where
@@ -691,14 +691,3 @@ def _flush(atoms: list[_Atom]) -> list[_Atom]:
     for line, strip in zip(lines, adjust):
         flushed.extend(line[least:] if strip else line)
     return flushed
-
-
-def expression_value(expression: Expression) -> Any:
-    """Only for tests and debugging: the Python value of a literal expression tree."""
-    if expression.is_literal:
-        return expression.literal
-    if expression.items is not None:
-        return [expression_value(item) for item in expression.items]
-    if expression.members is not None:
-        return {key: expression_value(value) for key, value in expression.members}
-    return expression
