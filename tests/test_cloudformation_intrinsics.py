@@ -203,3 +203,12 @@ def test_a_key_arn_where_the_key_id_belongs_matches_nothing() -> None:
     built = "arn:aws:kms:us-east-1:111122223333:key/arn:aws:kms:us-east-1:111122223333:key/abc"
     assert arn.classify(built).kind == arn.MALFORMED
     assert arn.classify("arn:aws:kms:us-east-1:111122223333:key/abc").kind == arn.KEY_ARN
+
+
+def test_aliases_whose_names_refer_to_each_other() -> None:
+    template = {"Resources": {
+        "A": {"Type": "AWS::KMS::Alias", "Properties": {"AliasName": {"Fn::Sub": "${B}"}}},
+        "B": {"Type": "AWS::KMS::Alias", "Properties": {"AliasName": {"Ref": "A"}}},
+    }}
+    found = IntrinsicReader(Template(template, False)).values({"Ref": "A"}, WHERE) or []
+    assert [(v.text, v.kind) for v in found] == [(f"alias/{SPECIFIC}", "alias-name")]

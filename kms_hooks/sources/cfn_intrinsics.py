@@ -112,6 +112,7 @@ class IntrinsicReader(Reader):
         super().__init__(duplicate_keys)
         self.template = template
         self.sub_variables = sub_variables
+        self._aliases_read: set[str] = set()
 
     # The Reader interface ------------------------------------------------------------------
 
@@ -220,7 +221,13 @@ class IntrinsicReader(Reader):
     def _alias_names(self, logical_id: str) -> list[str]:
         properties = self.template.resources[logical_id].get("Properties")
         name = properties.get("AliasName") if isinstance(properties, dict) else None
-        texts = self._texts(name) if name is not None else None
+        if name is None or logical_id in self._aliases_read:
+            return ["alias/" + SPECIFIC]  # no name, or names that refer to each other
+        self._aliases_read.add(logical_id)
+        try:
+            texts = self._texts(name)
+        finally:
+            self._aliases_read.discard(logical_id)
         return texts or ["alias/" + SPECIFIC]
 
     # Strings built from pieces -----------------------------------------------------------------
