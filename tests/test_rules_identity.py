@@ -227,7 +227,7 @@ def test_kms107_create_key_without_condition_points_at_the_statement(capsys: Cap
 # KMS109 -----------------------------------------------------------------------------------------
 
 def test_kms109_not_action_and_not_resource_point_at_the_key(capsys: Cap, tmp_path: pathlib.Path) -> None:
-    text = policy('{"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::bucket"}',
+    text = policy('{"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:kms:us-east-1:111122223333:key/*"}',
                   '{"Effect": "Allow", "Action": "kms:Decrypt", "NotResource": "arn:aws:s3:::b"}')
     assert run(capsys, tmp_path, text) == [
         ("KMS109", *at(text, '"NotAction"'), "error"),
@@ -287,3 +287,10 @@ def test_select_and_ignore_by_prefix(capsys: Cap, tmp_path: pathlib.Path) -> Non
     text = policy(stmt('["kms:Decrypt", "kms:Decrpyt"]'))
     assert [f[0] for f in run(capsys, tmp_path, text, "--select", "KMS11")] == ["KMS111"]
     assert [f[0] for f in run(capsys, tmp_path, text, "--ignore", "KMS111")] == ["KMS101"]
+
+
+def test_statements_on_other_services_resources_grant_no_kms_action(capsys: Cap, tmp_path: pathlib.Path) -> None:
+    role = '"arn:aws:iam::111122223333:role/deployer"'
+    text = policy(stmt('"*"', role), stmt('"kms:PutKeyPolicy"', role), stmt('"kms:CreateGrant"', role),
+                  '{"Effect": "Allow", "NotAction": "iam:*", "Resource": ' + role + '}')
+    assert run(capsys, tmp_path, text) == []

@@ -78,6 +78,17 @@ def resources(statement: Statement, policy: Policy) -> list[tuple[Value, arn.Res
     ])
 
 
+_NOT_KMS = frozenset({arn.OTHER_ARN, arn.OTHER})
+
+
+def may_reach_keys(statement: Statement, policy: Policy) -> bool:
+    """Whether the statement's resources can include KMS keys or aliases.  A Resource made only
+    of other services' ARNs grants no KMS action, whatever its Action says."""
+    if statement.resources is None:
+        return True
+    return any(r.kind not in _NOT_KMS for _, r in resources(statement, policy))
+
+
 def explain_actions(grants: list[ActionGrant], relevant: frozenset[str]) -> str:
     """The written entries that reach `relevant` actions, with what patterns expanded to."""
     parts = []

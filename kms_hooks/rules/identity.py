@@ -38,6 +38,7 @@ from kms_hooks.rules.common import (
     condition_keys,
     explain_actions,
     granted_actions,
+    may_reach_keys,
     perimeter_closed,
     reach_verb,
     resources,
@@ -50,6 +51,13 @@ _ACCOUNT_PATTERN = "arn:aws:kms:*:111122223333:key/*"
 def _allows(policy: Policy) -> Iterator[Statement]:
     for statement in policy.statements or ():
         if statement.is_allow:
+            yield statement
+
+
+def _allows_on_keys(policy: Policy) -> Iterator[Statement]:
+    """Allow statements whose resources may be KMS keys: only they grant KMS actions."""
+    for statement in _allows(policy):
+        if may_reach_keys(statement, policy):
             yield statement
 
 
@@ -358,7 +366,7 @@ def _is_wildcard_statement(statement: Statement) -> bool:
 def sensitive_in_identity_policy(policy: Policy, context: Context) -> Iterator[Report]:
     sensitive = frozenset(c for c in (canonical(a.split(":")[-1]) for a in context.sensitive_actions)
                           if c)
-    for statement in _allows(policy):
+    for statement in _allows_on_keys(policy):
         if _is_wildcard_statement(statement):
             continue
         for grant in action_grants(statement):
@@ -424,7 +432,7 @@ def create_key_unconstrained(policy: Policy, context: Context) -> Iterator[Repor
                    "template Metadata with a reason.",
       ))
 def wildcard_kms_action(policy: Policy, context: Context) -> Iterator[Report]:
-    for statement in _allows(policy):
+    for statement in _allows_on_keys(policy):
         for grant in action_grants(statement):
             # An Allow with NotAction that leaves every action is KMS109's finding, at the same key.
             if grant.actions == ALL and grant.value is not None:
@@ -453,7 +461,7 @@ def wildcard_kms_action(policy: Policy, context: Context) -> Iterator[Report]:
                    "Guide: NotAction and NotResource with Allow.",
       ))
 def allow_with_not(policy: Policy, context: Context) -> Iterator[Report]:
-    for statement in _allows(policy):
+    for statement in _allows_on_keys(policy):
         granted = granted_actions(statement)
         left_over = [g.actions for g in action_grants(statement) if g.value is None and g.actions]
         if left_over:
@@ -621,7 +629,7 @@ _GRANT_CONDITIONS = frozenset({
                    "kms:GrantIsForAWSResource.",
       ))
 def create_grant_unconstrained(policy: Policy, context: Context) -> Iterator[Report]:
-    for statement in _allows(policy):
+    for statement in _allows_on_keys(policy):
         if _grant_constrained(statement):
             continue
         for grant in action_grants(statement):
