@@ -132,3 +132,15 @@ def test_the_readme_example(tmp_path: pathlib.Path, capsys: pytest.CaptureFixtur
     assert len(printed) == len(shown)
     for line, expected in zip(printed, shown):
         assert line.startswith(expected)
+
+
+def test_crlf_line_ends_and_nesting_too_deep(tmp_path: pathlib.Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    crlf = tmp_path / "crlf.tf"
+    crlf.write_bytes(b'resource "aws_iam_policy" "p" {\r\n  policy = <<-EOF\r\n    {"Statement": '
+                     b'[{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}\r\n'
+                     b'  EOF\r\n}\r\n')
+    deep = tmp_path / "deep" / "main.tf"
+    deep.parent.mkdir()
+    deep.write_text("locals {\n  x = " + "[" * 3000 + "]" * 3000 + "\n}\n")
+    assert findings(capsys, crlf, deep) == [f"{crlf}:3:77: KMS101", f"{deep}:1:1: KMS001"]

@@ -153,7 +153,10 @@ class HclFile:
 def read_file(file: SourceFile) -> list[Block]:
     """The valid top-level blocks of a `.tf` file; its first syntax error, if any, is recorded
     on the file (reported as KMS001 beside the findings of the blocks that could be read)."""
-    read = read_hcl(file.path, file.text)
+    try:
+        read = read_hcl(file.path, file.text)
+    except RecursionError:
+        raise ParseError("invalid HCL: nested too deeply to read") from None
     if read.error is not None:
         message, span = read.error
         file.errors.append(ParseError(message, span))
