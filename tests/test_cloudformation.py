@@ -421,3 +421,14 @@ def test_readme_suppression_example_is_the_tested_fixture() -> None:
     section = readme[readme.index("\n## CloudFormation\n"):]
     example = section[section.index("```yaml\n") + len("```yaml\n"):section.index("\n```")]
     assert example in (BAD / "cloudformation-suppressed.yaml").read_text(encoding="utf-8")
+
+
+def test_broken_yaml_that_is_no_template_is_left_alone(tmp_path: pathlib.Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text("kind: ConfigMap\ndata:\n  note: Resources of type AWS::KMS::Key\n"
+                        "---\nkind: ConfigMap\n")
+    assert main_cloudformation(["-v", str(manifest)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "skipped: holds no policy this hook reads" in captured.err

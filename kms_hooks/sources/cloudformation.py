@@ -7,6 +7,7 @@ policy, and the kind of policy it is.  Intrinsic functions inside policies are r
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
@@ -99,6 +100,8 @@ SAM_KMS_TEMPLATES = {
 SAM_KMS_RESOURCE = "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${keyId}"
 
 SUPPRESSION_KEY = "kms-hooks"
+# A top-level Resources key in block style, or a document in flow style.
+_TOP_LEVEL_RESOURCES = re.compile(r"""^["']?Resources["']?[ \t]*:|\A\s*\{""", re.MULTILINE)
 
 
 class CloudFormationSource:
@@ -124,7 +127,14 @@ class CloudFormationSource:
             from kms_hooks.sources.cfn_yaml import load, long_form
 
             if "yaml" not in file.cache:
-                file.cache["yaml"] = load(file.text)
+                try:
+                    file.cache["yaml"] = load(file.text)
+                except ParseError:
+                    # A broken template is an error; other broken YAML that merely mentions
+                    # both words (a multi-document manifest) is not this hook's to judge.
+                    if _TOP_LEVEL_RESOURCES.search(file.text):
+                        raise
+                    return None
             data, root, duplicates = file.cache["yaml"]
             if not is_template(data):
                 return None
