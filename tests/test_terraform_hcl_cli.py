@@ -144,3 +144,21 @@ def test_crlf_line_ends_and_nesting_too_deep(tmp_path: pathlib.Path,
     deep.parent.mkdir()
     deep.write_text("locals {\n  x = " + "[" * 3000 + "]" * 3000 + "\n}\n")
     assert findings(capsys, crlf, deep) == [f"{crlf}:3:77: KMS101", f"{deep}:1:1: KMS001"]
+
+
+def test_lockout_is_not_judged_on_actions_or_effects_not_known(
+        tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    statement = '{{ Effect = {effect}, Principal = {{ AWS = "*" }}, Action = {action}, ' \
+                'Resource = "*", Condition = {{ StringEquals = {{ "aws:PrincipalAccount" = ' \
+                '"111122223333" }} }} }}'
+    keys = [("unknown_actions", '"Allow"', "var.actions"),
+            ("unknown_effect", "var.effect", '"kms:*"'),
+            ("known", '"Allow"', '"kms:Decrypt"')]
+    path = tmp_path / "main.tf"
+    path.write_text("".join(
+        f'resource "aws_kms_key" "{name}" {{\n  policy = jsonencode({{\n'
+        f'    Version = "2012-10-17"\n'
+        f'    Statement = [{statement.format(effect=effect, action=action)}]\n  }})\n}}\n'
+        for name, effect, action in keys))
+    # Only the key whose statements are all known gets KMS202, at its policy (line 14).
+    assert findings(capsys, path) == [f"{path}:14:23: KMS202"]

@@ -161,6 +161,10 @@ def key_policy_lockout(policy: Policy, context: Context) -> Iterator[Report]:
             return
     holders: list[Statement] = []
     for statement in policy.statements:
+        if statement.effect is None and not statement.problems or statement.is_allow and any(
+                value.text is None for value in (*(statement.actions or ()),
+                                                 *(statement.not_actions or ()))):
+            return  # an effect or action that is not known here may give PutKeyPolicy
         if not statement.is_allow or "PutKeyPolicy" not in granted_actions(statement):
             continue
         entries = statement.principals or ()
