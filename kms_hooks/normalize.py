@@ -118,7 +118,8 @@ def read_statement(node: dict[str, Any], where: Where, reader: Reader,
 def _shown(node: Any) -> str:
     if isinstance(node, str):
         return f'"{node}"'
-    return f"a {json_type_name(node)}"
+    name = json_type_name(node)
+    return f"{'an' if name[0] in 'ao' else 'a'} {name}"
 
 
 def _string_list(node: Any, where: Where, reader: Reader, name: str,
@@ -200,7 +201,10 @@ def _conditions(node: Any, where: Where, reader: Reader,
                             else:
                                 resolved = reader.values(entry, entry_where)
                                 if resolved is None:
-                                    found.append(Value(None, entry_where))
+                                    # Malformed, not unknown: it must not count as pinning.
+                                    problems.append(Problem(
+                                        "KMS003", f'condition "{key}" takes strings, numbers or '
+                                        f"booleans, not {_shown(entry)}", entry_where))
                                 else:
                                     found.extend(resolved)
                     conditions.append(Condition(operator, key, tuple(found), key_where))
