@@ -15,6 +15,7 @@ from kms_hooks.documents import JsonDocument
 from kms_hooks.locate.jsonpos import JsonWalker, LineMap
 from kms_hooks.model import Path
 from kms_hooks.sources.base import parse_json
+from tests.strategies import json_values
 
 
 def _paths(node: Any, at: Path = ()) -> Iterator[tuple[Path, Any]]:
@@ -27,17 +28,10 @@ def _paths(node: Any, at: Path = ()) -> Iterator[tuple[Path, Any]]:
             yield from _paths(value, at + (index,))
 
 
-_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-    | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=6), children, max_size=4),
-    max_leaves=20,
-)
 
 
 @settings(max_examples=80, deadline=None)
-@given(_JSON, st.sampled_from([None, 0, 1, 3]), st.booleans(), st.randoms())
+@given(json_values, st.sampled_from([None, 0, 1, 3]), st.booleans(), st.randoms())
 def test_every_value_and_key_is_found_exactly(data: Any, indent: int | None,
                                               ascii_only: bool, random: Random) -> None:
     text = json.dumps(data, indent=indent, ensure_ascii=ascii_only)
