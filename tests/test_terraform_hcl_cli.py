@@ -162,3 +162,10 @@ def test_lockout_is_not_judged_on_actions_or_effects_not_known(
         for name, effect, action in keys))
     # Only the key whose statements are all known gets KMS202, at its policy (line 14).
     assert findings(capsys, path) == [f"{path}:14:23: KMS202"]
+
+
+def test_jsonencode_of_locals_points_into_the_locals(capsys: pytest.CaptureFixture[str]) -> None:
+    # jsonencode(local.reader), whose second statement is local.decrypt: each finding is where
+    # the local writes the element.
+    assert findings(capsys, FIXTURES / "forms" / "locals.tf") == [
+        "forms/locals.tf:4:88: KMS101", "forms/locals.tf:6:68: KMS101"]

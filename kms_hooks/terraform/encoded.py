@@ -56,9 +56,10 @@ def read_expression_policy(expression: Expression, resolver: Resolver, kind: str
 class _EncodedReader(Reader):
     """Reads the JSON value of an HCL object: expressions left inside are resolved."""
 
-    def __init__(self, resolver: Resolver) -> None:
+    def __init__(self, resolver: Resolver, moved: dict[int, Where]) -> None:
         super().__init__()
         self.resolver = resolver
+        self.moved = moved
 
     def values(self, node: Any, where: Where) -> list[Value] | None:
         if isinstance(node, Expression):
@@ -68,13 +69,15 @@ class _EncodedReader(Reader):
     def nodes(self, node: Any, where: Where) -> list[tuple[Any, Where]]:
         if node is _UNREAD:
             return []
-        return [(node, where)]
+        # An object or tuple that a local holds is located where the local writes it.
+        return [(node, self.moved.get(id(node), where))]
 
 
 def read_encoded(argument: Expression, resolver: Resolver, kind: str, name: str) -> Document:
     """`jsonencode(argument)` read as a policy."""
     argument = resolver.follow(argument)  # `jsonencode(local.policy)`: located at the local
-    value = _json_value(argument, resolver, 0)
+    moved: dict[int, Where] = {}
+    value = _json_value(argument, resolver, 0, moved)
     if not isinstance(value, dict):
         return Document(unknown=f"jsonencode of {_short(argument.source)}, which is not known "
                                 "here")
@@ -83,24 +86,28 @@ def read_encoded(argument: Expression, resolver: Resolver, kind: str, name: str)
         return Document(unknown=f"its Statement is {_short(statements.source)}, which is not "
                                 "known here")
     incomplete = _hide_unknown_structure(value)
-    policy = read_policy(value, argument.where, _EncodedReader(resolver), kind, name)
+    policy = read_policy(value, argument.where, _EncodedReader(resolver, moved), kind, name)
     return Document(policy.statements or (), policy.version, policy.problems,
                     complete=not incomplete, where=argument.where)
 
 
-def _json_value(expression: Expression, resolver: Resolver, depth: int) -> Any:
+def _json_value(expression: Expression, resolver: Resolver, depth: int,
+                moved: dict[int, Where]) -> Any:
     """An expression as the JSON value jsonencode makes of it: objects, tuples and literals
-    become JSON; anything else stays an Expression (a leaf for the resolver)."""
-    if depth < _MAX_DEPTH:
-        expression = resolver.follow(expression)
-    if expression.is_literal:
-        return expression.literal
-    if expression.members is not None and depth < _MAX_DEPTH:
-        return {key: _json_value(member, resolver, depth + 1)
-                for key, member in expression.members}
-    if expression.items is not None and depth < _MAX_DEPTH:
-        return [_json_value(item, resolver, depth + 1) for item in expression.items]
-    return expression
+    become JSON; anything else stays an Expression (a leaf for the resolver).  Objects and
+    tuples reached through a local are recorded in `moved` with where the local writes them."""
+    followed = resolver.follow(expression) if depth < _MAX_DEPTH else expression
+    if followed.is_literal:
+        return followed.literal
+    value: Any = followed
+    if followed.members is not None and depth < _MAX_DEPTH:
+        value = {key: _json_value(member, resolver, depth + 1, moved)
+                 for key, member in followed.members}
+    elif followed.items is not None and depth < _MAX_DEPTH:
+        value = [_json_value(item, resolver, depth + 1, moved) for item in followed.items]
+    if followed is not expression and isinstance(value, (dict, list)):
+        moved[id(value)] = followed.where
+    return value
 
 
 def _hide_unknown_structure(policy: dict[str, Any]) -> bool:
