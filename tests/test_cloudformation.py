@@ -165,7 +165,8 @@ KEYS_YAML: Expected = [
     ("KMS202", 33, 13, "Effect: Allow Principal: AWS: !Sub arn:${AWS::Partition}:iam::"),
     ("KMS203", 41, 7, "BypassPolicyLockoutSafetyCheck"),  # a key with no KeyPolicy
     ("KMS202", 47, 9, 'Version: "2012-10-17"'),  # AWS::KMS::ReplicaKey
-    ("KMS111", 65, 35, "kms:Encrpyt"),  # a VPC endpoint policy
+    ("KMS201", 64, 24, '"*"'),  # a KMS VPC endpoint policy: the caller is not pinned
+    ("KMS111", 65, 35, "kms:Encrpyt"),
     ("KMS103", 66, 23, "arn:aws:kms:us-east-1:111122223333:alias/app"),
     ("KMS311", 67, 3, "OpenKmsEndpoint"),  # a KMS endpoint without a policy: at the resource
     ("KMS111", 82, 47, "kms:DisableKy"),  # a service control policy
@@ -177,6 +178,7 @@ KEYS_JSON: Expected = [
     ("KMS202", 50, 13, '{ "Effect": "Allow", "Principal": { "AWS": { "Fn::Sub"'),
     ("KMS203", 67, 9, '"BypassPolicyLockoutSafetyCheck"'),
     ("KMS202", 76, 22, '{ "Version": "2012-10-17"'),
+    ("KMS201", 104, 28, '"*"'),
     ("KMS111", 107, 17, '"kms:Encrpyt"'),
     ("KMS103", 109, 27, '"arn:aws:kms:us-east-1:111122223333:alias/app"'),
     ("KMS311", 115, 5, '"OpenKmsEndpoint"'),
@@ -189,7 +191,7 @@ def test_key_endpoint_and_guardrail_policies_yaml(capsys: pytest.CaptureFixture[
     assert findings[1]["message"].startswith("BypassPolicyLockoutSafetyCheck: true: ")
     assert findings[3]["message"].startswith(
         'BypassPolicyLockoutSafetyCheck: !Ref Bypass (one of its AllowedValues "true"): ')
-    assert [f["policy_kind"] for f in findings] == ["key"] * 5 + ["endpoint"] * 3 + ["guardrail"]
+    assert [f["policy_kind"] for f in findings] == ["key"] * 5 + ["endpoint"] * 4 + ["guardrail"]
 
 
 def test_key_endpoint_and_guardrail_policies_json(capsys: pytest.CaptureFixture[str]) -> None:

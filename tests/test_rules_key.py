@@ -148,3 +148,20 @@ def test_findings_inside_a_policy_string_point_into_the_string(capsys: Cap, tmp_
 ])
 def test_kind_of_a_raw_document(statements: list[object], kind: str | None) -> None:
     assert decide_kind(statements) == kind
+
+
+def endpoint_template(service: str) -> str:
+    return json.dumps({"Resources": {"Endpoint": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+        "ServiceName": service, "VpcId": "vpc-1a2b3c4d",
+        "PolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
+                                          "Resource": "arn:aws:kms:us-east-1:111122223333:key/*"}]}}}}},
+        indent=2)
+
+
+def test_kms201_on_kms_endpoint_policies_only(capsys: Cap, tmp_path: pathlib.Path) -> None:
+    kms = endpoint_template("com.amazonaws.us-east-1.kms")
+    [finding] = check(capsys, write(tmp_path, "kms.template.json", kms))
+    assert (finding["rule"], finding["policy_kind"]) == ("KMS201", "endpoint")
+    assert (finding["line"], finding["column"]) == at(kms, '"*"')
+    s3 = endpoint_template("com.amazonaws.us-east-1.s3")
+    assert check(capsys, write(tmp_path, "s3.template.json", s3)) == []

@@ -2,12 +2,13 @@
 resources are, and whether its conditions close the resource perimeter."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from kms_hooks.kms import arn
 from kms_hooks.kms.facts import ALL, describe, expand, glob_match, has_wildcard
-from kms_hooks.model import Condition, Policy, Statement, Value, Where
+from kms_hooks.model import SPECIFIC, Condition, Policy, Statement, Value, Where
 
 T = TypeVar("T")
 
@@ -192,6 +193,18 @@ def _denies_outside_perimeter(statement: Statement) -> bool:
                 and op.qualifier in ("", "foranyvalue", "forallvalues"):
             return True
     return False
+
+
+# com.amazonaws.REGION.kms and .kms-fips; a service name not known here may be one of them.
+_KMS_SERVICE = re.compile(r"com\.amazonaws\.[^.]+\.kms(?:-fips)?", re.IGNORECASE)
+
+
+def kms_endpoint(policy: Policy) -> bool:
+    """Whether an endpoint policy's endpoint is (or may be) an AWS KMS endpoint."""
+    service = policy.attributes.get("service_name")
+    if service is None or service.text is None or service.text.strip(SPECIFIC) == "":
+        return True
+    return _KMS_SERVICE.fullmatch(service.text.strip()) is not None
 
 
 def condition_keys(statement: Statement) -> set[str]:

@@ -1,31 +1,20 @@
 """Rules for VPC endpoint policies of AWS KMS endpoints (AWS KMS guidance on VPC endpoints)."""
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
 from kms_hooks.kms import arn
 from kms_hooks.kms.facts import CROSS_ACCOUNT
-from kms_hooks.model import ENDPOINT, SPECIFIC, WARNING, Policy, Statement
+from kms_hooks.model import ENDPOINT, WARNING, Policy, Statement
 from kms_hooks.rules import Context, Report, RuleDoc, rule
 from kms_hooks.rules.common import (
     action_grants,
     explain_actions,
     granted_actions,
+    kms_endpoint,
     perimeter_closed,
     resources,
 )
-
-# com.amazonaws.REGION.kms and .kms-fips; a service name not known here may be one of them.
-_KMS_SERVICE = re.compile(r"com\.amazonaws\.[^.]+\.kms(?:-fips)?", re.IGNORECASE)
-
-
-def _kms_endpoint(policy: Policy) -> bool:
-    service = policy.attributes.get("service_name")
-    if service is None or service.text is None or service.text.strip(SPECIFIC) == "":
-        return True
-    return _KMS_SERVICE.fullmatch(service.text.strip()) is not None
-
 
 def _for_aws_services(statement: Statement) -> bool:
     """Statements only AWS services can use (aws:PrincipalIsAWSService = true)."""
@@ -82,7 +71,7 @@ _LOGGING = ("and calls to other accounts' keys are not logged in this account's 
                    '("Control access to a VPC endpoint", "Logging your VPC endpoint").',
       ))
 def endpoint_any_key(policy: Policy, context: Context) -> Iterator[Report]:
-    if not _kms_endpoint(policy):
+    if not kms_endpoint(policy):
         return
     if policy.statements is None:
         yield Report("the KMS endpoint has no policy: the default allows every call through "

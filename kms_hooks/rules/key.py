@@ -17,7 +17,7 @@ from kms_hooks.model import (
     Statement,
 )
 from kms_hooks.rules import Context, Report, RuleDoc, rule
-from kms_hooks.rules.common import granted_actions, pins, condition_keys
+from kms_hooks.rules.common import condition_keys, granted_actions, kms_endpoint, pins
 
 _PIN_KEYS = frozenset({
     "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths", "aws:principalarn",
@@ -39,12 +39,13 @@ def _network_limited(statement: Statement) -> bool:
 
 @rule("KMS201", "public-key-policy", ERROR,
       'an Allow has Principal "*" (or NotPrincipal) and no condition pins the caller (warning '
-      "when only a network condition applies)", (KEY, KEY_OR_ENDPOINT),
+      "when only a network condition applies)", (KEY, KEY_OR_ENDPOINT, ENDPOINT),
       RuleDoc(
           finds="""
-              An Allow in a key policy whose Principal is "*", {"AWS": "*"} or an AWS list
-              containing "*", or that uses NotPrincipal, with no condition that pins the caller: a positive test (StringEquals, StringLike, ArnEquals, ArnLike;
-              not IfExists, not ForAllValues) of aws:PrincipalAccount, aws:PrincipalOrgID,
+              An Allow in a key policy, or in the policy of an AWS KMS VPC endpoint, whose
+              Principal is "*", {"AWS": "*"} or an AWS list containing "*", or that uses
+              NotPrincipal, with no condition that pins the caller: a positive test
+              (StringEquals, StringLike, ArnEquals, ArnLike; not IfExists, not ForAllValues) of aws:PrincipalAccount, aws:PrincipalOrgID,
               aws:PrincipalOrgPaths (with ForAnyValue), aws:PrincipalArn, aws:userid,
               kms:CallerAccount, aws:SourceAccount, aws:SourceArn, aws:SourceOrgID or
               aws:SourceOrgPaths, with a value that is not only wildcards.  Network conditions
@@ -56,9 +57,10 @@ def _network_limited(statement: Statement) -> bool:
               A key policy is the primary control over a KMS key.  "*" as principal lets any
               AWS principal, in any account, use the key for the allowed actions unless a
               condition narrows who the caller is.  The AWS managed key pattern
-              (kms:ViaService with kms:CallerAccount) passes.  VPC endpoint policies are not
-              judged here: "*" is their usual principal, since they only limit what passes
-              through the endpoint (KMS311 checks which keys they admit).
+              (kms:ViaService with kms:CallerAccount) passes.  An endpoint policy grants nothing, but
+              it is where a network's identity perimeter is drawn: with "*" unpinned, principals
+              of any account can use KMS through this VPC's endpoint.  Endpoints of other
+              services are not judged (their policies are not about KMS).
           """,
           bad="""
               {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
@@ -71,6 +73,8 @@ def _network_limited(statement: Statement) -> bool:
                    "allowing everyone); Best practices for IAM policies: \"Use key policies\".",
       ))
 def public_key_policy(policy: Policy, context: Context) -> Iterator[Report]:
+    if policy.kind == ENDPOINT and not kms_endpoint(policy):
+        return
     for statement in policy.statements or ():
         if not statement.is_allow:
             continue
