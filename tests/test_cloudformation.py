@@ -85,6 +85,9 @@ INTRINSICS_JSON: Expected = [
 def test_intrinsics_yaml(capsys: pytest.CaptureFixture[str]) -> None:
     findings = assert_findings(capsys, BAD / "cloudformation-intrinsics.yaml", INTRINSICS_YAML)
     messages = [f["message"] for f in findings]
+    # Messages name the logical id first: a template holds many policies.
+    assert all(m.startswith("Resources/ReaderPolicy: ") for m in messages)
+    messages = [m.removeprefix("Resources/ReaderPolicy: ") for m in messages]
     assert messages[0].startswith("!Ref DataKey is a key id")
     assert messages[0].endswith("use !GetAtt DataKey.Arn")
     assert messages[7].startswith('kms:Decrypt on !Ref KeyPattern (its Default '
@@ -147,7 +150,7 @@ IDENTITY_JSON: Expected = [
 def test_identity_policies_yaml(capsys: pytest.CaptureFixture[str]) -> None:
     findings = assert_findings(capsys, BAD / "cloudformation-identity.yaml", IDENTITY_YAML)
     sam = findings[14]["message"]
-    assert sam.startswith("KMSDecryptPolicy with KeyId !GetAtt DataKey.Arn is not a valid KMS key "
+    assert sam.startswith("Resources/Function: KMSDecryptPolicy with KeyId !GetAtt DataKey.Arn is not a valid KMS key "
                           "ARN (a key ARN where the key id belongs)")
     assert sam.endswith("use KeyId: !Ref DataKey")
     assert {f["policy"] for f in findings} >= {"Resources/AppRole", "Resources/Function",
@@ -188,16 +191,17 @@ KEYS_JSON: Expected = [
 
 def test_key_endpoint_and_guardrail_policies_yaml(capsys: pytest.CaptureFixture[str]) -> None:
     findings = assert_findings(capsys, BAD / "cloudformation-keys.yaml", KEYS_YAML)
-    assert findings[1]["message"].startswith("BypassPolicyLockoutSafetyCheck: true: ")
+    assert findings[1]["message"].startswith(
+        "Resources/RoleManagedKey: BypassPolicyLockoutSafetyCheck: true: ")
     assert findings[3]["message"].startswith(
-        'BypassPolicyLockoutSafetyCheck: !Ref Bypass (one of its AllowedValues "true"): ')
+        'Resources/DefaultPolicyKey: BypassPolicyLockoutSafetyCheck: !Ref Bypass (one of its AllowedValues "true"): ')
     assert [f["policy_kind"] for f in findings] == ["key"] * 5 + ["endpoint"] * 4 + ["guardrail"]
 
 
 def test_key_endpoint_and_guardrail_policies_json(capsys: pytest.CaptureFixture[str]) -> None:
     findings = assert_findings(capsys, BAD / "cloudformation-keys.json", KEYS_JSON)
     assert findings[3]["message"].startswith(
-        'BypassPolicyLockoutSafetyCheck: {"Ref": "Bypass"} (one of its AllowedValues "true"): ')
+        'Resources/DefaultPolicyKey: BypassPolicyLockoutSafetyCheck: {"Ref": "Bypass"} (one of its AllowedValues "true"): ')
 
 
 def read(path: pathlib.Path) -> list[Policy]:
@@ -248,7 +252,7 @@ def test_suppression_in_metadata_is_counted(capsys: pytest.CaptureFixture[str]) 
     path = BAD / "cloudformation-suppressed.yaml"
     assert main_cloudformation([str(path)]) == 1
     captured = capsys.readouterr()
-    assert captured.out == f"{path}:26:25: KMS108 warning: kms:* grants every KMS action, key " \
+    assert captured.out == f"{path}:26:25: KMS108 warning: Resources/DeployRole: kms:* grants every KMS action, key " \
                            "deletion and key policy changes included; list the KMS actions needed\n"
     assert "1 suppressed in the files" in captured.err
     policies = read(path)
@@ -359,7 +363,8 @@ def test_policy_string_that_is_not_json(tmp_path: pathlib.Path,
                     '  "Properties": {"InlinePolicy": "{\\"Version\\": "}}}}\n')
     _, findings = run_json(capsys, str(path))
     assert [(f["rule"], f["line"], f["column"]) for f in findings] == [("KMS003", 2, 34)]
-    assert findings[0]["message"].startswith("the policy is a string that is not valid JSON")
+    assert findings[0]["message"].startswith(
+        "Resources/Set: the policy is a string that is not valid JSON")
 
 
 def test_a_template_parsed_once_serves_both_sources() -> None:

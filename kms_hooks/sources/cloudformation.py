@@ -141,7 +141,8 @@ class CloudFormationSource:
             document = YamlDocument(file.path, file.text, root, long_form, data)
         template = Template(data, yaml=is_yaml)
         reader = IntrinsicReader(template, duplicates)
-        return list(_policies(document, template, reader))
+        # Messages name the logical id: a template holds many policies, often alike.
+        return [replace(p, name_in_messages=True) for p in _policies(document, template, reader)]
 
 
 def is_template(data: Any) -> bool:
