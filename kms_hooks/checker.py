@@ -68,4 +68,15 @@ def _finding(rule: Rule, subject: Subject, message: str, where: Where,
     chosen = selection.severity.get(rule.id, chosen)
     if subject.name_in_messages:
         message = f"{subject.name}: {message}"
-    return Finding(rule.id, chosen, message, where, subject.name, kind)
+    return Finding(rule.id, chosen, message, where, subject.name, kind,
+                   _enclosing_statement(subject, where))
+
+
+def _enclosing_statement(subject: Subject, where: Where) -> Where | None:
+    if isinstance(subject, Grant):
+        return None
+    for statement in subject.statements or ():
+        at = statement.where.at
+        if statement.where.doc is where.doc and where.at[: len(at)] == at:
+            return statement.where
+    return None

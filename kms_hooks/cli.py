@@ -211,6 +211,13 @@ def _only_changed(outcome: Outcome, changed: ChangedLines) -> None:
             keep = changed.touched(path)
         else:
             keep = changed.changed(path, span.line, max(span.line, span.end_line))
+            if not keep and finding.statement is not None:
+                # A new action beside an old "Resource": "*" makes the finding new.  Only the
+                # lines inside the statement count: its first and last lines also change when
+                # a statement is added after it (a comma, a brace).
+                whole = finding.statement.span()
+                if whole.end_line - whole.line >= 2:
+                    keep = changed.changed(path, whole.line + 1, whole.end_line - 1)
         if keep:
             kept.append(finding)
     outcome.outside_diff = len(outcome.findings) - len(kept)

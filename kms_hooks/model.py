@@ -212,6 +212,9 @@ class Finding:
     where: Where
     subject_name: str = ""
     policy_kind: str = ""
+    # The statement that holds the element, when there is one in the same document: a change
+    # anywhere in the statement (a new action beside an old "Resource": "*") concerns it.
+    statement: Where | None = None
 
     def sort_key(self) -> tuple[str, int, int, str]:
         span = self.where.span()

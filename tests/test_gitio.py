@@ -205,3 +205,20 @@ def test_hook_falls_back_to_the_command_when_its_python_is_gone(tmp_path: pathli
 
 if sys.platform == "win32":  # pragma: no cover
     pytestmark = pytest.mark.skip("the hook is a POSIX shell script")
+
+
+def test_diff_base_reports_an_old_element_whose_statement_changed(
+        repo: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # "Resource": "*" is old, but the change adds kms:Decrypt to its statement: that is new.
+    write(repo, "policy.json", BAD.replace('"kms:Decrypt"', '"kms:ListKeys"'))
+    write(repo, "other.json", BAD)
+    commit(repo, "old")
+    write(repo, "policy.json", BAD.replace('"kms:Decrypt"', '[\n      "kms:ListKeys",\n'
+                                                            '      "kms:Decrypt"\n    ]'))
+    commit(repo, "widened")
+    capsys.readouterr()
+    assert main(["--diff-base", "HEAD~1", "."]) == 1
+    captured = capsys.readouterr()
+    assert [located(line) for line in captured.out.splitlines()] == [
+        "policy.json:9:17: KMS101 error"]
+    assert "1 on lines the change did not touch" in captured.err
