@@ -1,13 +1,15 @@
 """Baselines: the findings a repository already has, recorded so that only new ones are reported.
 
 An entry is a fingerprint of the file's path, the rule, where the element is in the document (its
-JSON Pointer or YAML path) and the element's own text, not of line numbers: inserting a line
-above a finding does not make it new.
+JSON Pointer or YAML path, without list positions) and the element's own text, not of line
+numbers: inserting a line, or a statement, above a finding does not make it new.  Entries are
+counted, so a second finding alike to a recorded one is still new.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -24,23 +26,37 @@ class BaselineError(UsageError):
 
 
 def element_text(finding: Finding, text: str | None) -> str:
-    """The element's text as written, with runs of white space made one space; empty for an
-    element over several lines (a statement: its pointer names it) or an unreadable file."""
+    """The element's text as written (over several lines for a statement), with runs of white
+    space made one space; empty for an unreadable file."""
     if text is None:
         return ""
     span = finding.where.span()
-    if span.line != span.end_line:
-        return ""
     lines = text.split("\n")
-    if not 0 < span.line <= len(lines):
+    if not 0 < span.line <= span.end_line <= len(lines):
         return ""
-    return " ".join(lines[span.line - 1][span.column - 1 : span.end_column - 1].split())
+    if span.line == span.end_line:
+        written = lines[span.line - 1][span.column - 1 : span.end_column - 1]
+    else:
+        written = "\n".join([lines[span.line - 1][span.column - 1:],
+                             *lines[span.line : span.end_line - 1],
+                             lines[span.end_line - 1][: span.end_column - 1]])
+    return " ".join(written.split())
+
+
+# List positions in a pointer: "/Statement/3/Resource", "statement[3].resources".
+_POSITION = re.compile(r"/\d+(?=/|$)|\[\d+\]")
+
+
+def stable_pointer(pointer: str) -> str:
+    """The pointer without list positions, which shift when a statement is inserted above."""
+    return _POSITION.sub(lambda m: "[]" if m.group().startswith("[") else "/-", pointer)
 
 
 def fingerprint(finding: Finding, text: str | None, path: str) -> str:
     import hashlib
 
-    parts = (path, finding.rule, finding.where.pointer(), element_text(finding, text))
+    parts = (path, finding.rule, stable_pointer(finding.where.pointer()),
+             element_text(finding, text))
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 

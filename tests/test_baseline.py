@@ -55,6 +55,14 @@ def test_baseline_survives_an_inserted_line_and_reports_new_findings(
     assert captured.err.endswith("; 3 hidden by the baseline, 0 baseline entries no longer "
                                  "match\n")
 
+    # A statement inserted above the others moves their list positions.  Nothing is new.
+    inserted = moved.replace('  "Statement": [{\n', '  "Statement": [{\n    "Sid": "Listing",\n'
+                             '    "Effect": "Allow",\n    "Action": "kms:ListKeys",\n'
+                             '    "Resource": "*"\n  }, {\n', 1)
+    write(repo, "policies/app.json", inserted)
+    assert main(["--baseline", ".kms-baseline.json", "."]) == 0
+    assert "; 3 hidden by the baseline, 0 baseline entries" in capsys.readouterr().err
+
     # A new finding is reported; fixing an old one leaves a stale entry.
     grown = moved.replace('"kms:Encrpyt"', '"kms:Encrypt"').replace(
         '"kms:Decrypt"', '["kms:Decrypt", "kms:ScheduleKeyDeletion"]')
@@ -115,3 +123,16 @@ def test_unusable_baseline_is_exit_2(repo: pathlib.Path, capsys: pytest.CaptureF
     err = capsys.readouterr().err
     assert err.startswith(f"kms-policies: error: {message}")
     assert len(err.splitlines()) == 1
+
+
+def test_a_second_finding_alike_to_a_recorded_one_is_new(
+        repo: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--write-baseline", "baseline.json", "policies/other.json"]) == 0
+    twice = BAD.replace('  }]\n', '  }, {\n    "Effect": "Allow",\n    "Action": "kms:Decrypt",\n'
+                                  '    "Resource": "*"\n  }]\n')
+    write(repo, "policies/other.json", twice)
+    assert main(["--baseline", "baseline.json", "policies/other.json"]) == 1
+    captured = capsys.readouterr()
+    assert [located(line) for line in captured.out.splitlines()] == [
+        "policies/other.json:10:17: KMS101 error"]
+    assert "1 hidden by the baseline" in captured.err
