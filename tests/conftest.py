@@ -16,4 +16,5 @@ def shared() -> pathlib.Path:
     return SHARED
 
 
-pytest_plugins = ("tests.gitutil",)  # the `repo` fixture: a real git repository in tmp_path
+# `repo`: a real git repository in tmp_path; `shell` and `hook_repository`: real pre-commit.
+pytest_plugins = ("tests.gitutil", "tests.hookrepo")

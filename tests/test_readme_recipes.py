@@ -13,7 +13,6 @@ import os
 import pathlib
 import re
 import shutil
-import subprocess
 from typing import Any
 
 import pytest
@@ -22,6 +21,8 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PUBLISHED_URL = "https://github.com/YOUR-ORG/kms-hooks"
+
+from tests.hookrepo import Shell
 
 pytestmark = pytest.mark.skipif(shutil.which("pre-commit") is None, reason="needs pre-commit")
 
@@ -51,63 +52,6 @@ def pre_commit_config(hook_repository: pathlib.Path) -> str:
     [(language, text)] = [b for b in blocks("Use it with pre-commit") if b[0] == "yaml"]
     assert PUBLISHED_URL in text
     return text.replace(PUBLISHED_URL, str(hook_repository))
-
-
-class Shell:
-    """Runs commands as a user types them, with the installed hooks on PATH."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-
-    def __call__(self, command: str, cwd: pathlib.Path, **extra: str) -> Any:
-        return subprocess.run(command, shell=True, cwd=cwd, capture_output=True, text=True,
-                              env={**self.env, **extra})
-
-    def git(self, cwd: pathlib.Path, *args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                              env=self.env)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    def new_repo(self, path: pathlib.Path, files: dict[str, str]) -> pathlib.Path:
-        path.mkdir(parents=True)
-        self.git(path, "init", "-q")
-        for name, text in files.items():
-            (path / name).parent.mkdir(parents=True, exist_ok=True)
-            (path / name).write_text(text)
-        return path
-
-
-@pytest.fixture(scope="module")
-def shell(tmp_path_factory: pytest.TempPathFactory) -> Shell:
-    home = tmp_path_factory.mktemp("home")
-    (home / "gitconfig").write_text("[user]\n\tname = Test\n\temail = test@example.com\n"
-                                    "[init]\n\tdefaultBranch = main\n")
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("GITHUB_ACTIONS", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE",
-                          "PYTHONPATH")}
-    env.update(GIT_CONFIG_GLOBAL=str(home / "gitconfig"), GIT_CONFIG_NOSYSTEM="1",
-               PRE_COMMIT_HOME=str(home / "pre-commit"))
-    return Shell(env)
-
-
-@pytest.fixture(scope="module")
-def hook_repository(tmp_path_factory: pytest.TempPathFactory, shell: Shell) -> pathlib.Path:
-    """This checkout, files as they are now, committed and tagged with the README's rev."""
-    rev = re.search(r"^\s+rev: (\S+)$", section("Use it with pre-commit"), re.M)
-    assert rev is not None
-    target = tmp_path_factory.mktemp("kms-hooks")
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard"], cwd=ROOT, capture_output=True, check=True)
-    for name in filter(None, listed.stdout.decode().split("\0")):
-        if (ROOT / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, target / name)
-    shell.git(target, "init", "-q")
-    shell.git(target, "add", "-A")
-    shell.git(target, "commit", "-q", "-m", "kms-hooks")
-    shell.git(target, "tag", rev.group(1))
-    return target
 
 
 @pytest.fixture(scope="module")
