@@ -76,8 +76,13 @@ def expand(action: str) -> frozenset[str]:
     if action == "*":
         return ALL
     service, sep, name = action.partition(":")
-    if not sep or not glob_match(service, "kms"):
+    if not sep:
         return frozenset()
+    if has_wildcard(service):
+        if not glob_match(service, "kms"):
+            return frozenset()
+    elif service.lower() != "kms":
+        return frozenset()  # a named service: no pattern to compile
     if not has_wildcard(name):
         found = canonical(name)
         return frozenset({found}) if found else frozenset()

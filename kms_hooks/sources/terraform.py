@@ -11,11 +11,13 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from kms_hooks.model import Subject
 from kms_hooks.sources.base import ParseError, SourceFile
-from kms_hooks.terraform.model import Block
+
+if TYPE_CHECKING:  # the model loads with the first Terraform file, not with every hook call
+    from kms_hooks.terraform.model import Block
 
 # Readers of the files of a module directory, by file name suffix: "module:function", the
 # function taking a SourceFile and returning its top-level blocks, or None when the file is not
