@@ -7,7 +7,9 @@ import pathlib
 
 import pytest
 
-from kms_hooks.cli import main, main_iam_policies
+from kms_hooks import engine
+from kms_hooks.cli import exit_status, main, main_iam_policies
+from kms_hooks.sources.base import SourceFile
 
 # A file with one known finding, checked next to each bad one to show it is not skipped.
 GOOD_TEXT = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt",' \
@@ -180,3 +182,26 @@ def test_usage_errors_exit_2(tmp_path: pathlib.Path, capsys: pytest.CaptureFixtu
     assert raised.value.code == 2
     assert run(capsys, "--trusted-account", "12345", str(tmp_path))[0] == 2
     assert run(capsys, "--select", "KMS999", str(tmp_path))[0] == 2
+
+
+class _BrokenSource:
+    """A source with a bug: it fails on the files it claims."""
+
+    name = "broken"
+
+    def sniff(self, file: SourceFile) -> bool:
+        return file.path.endswith("trips.json")
+
+    def read(self, file: SourceFile) -> None:
+        raise KeyError("Statement")
+
+
+def test_an_internal_error_is_one_line_naming_the_file_and_fails(
+        tmp_path: pathlib.Path, other: pathlib.Path) -> None:
+    trips = tmp_path / "trips.json"
+    trips.write_text(GOOD_TEXT, encoding="utf-8")
+    outcome = engine.run([SourceFile(str(trips)), SourceFile(str(other))],
+                         engine.Options(sources=("raw",), extra_sources=(_BrokenSource(),)))
+    assert outcome.errors == [f"{trips}: internal error: KeyError: 'Statement'"]
+    assert [(f.where.doc.path, f.rule) for f in outcome.findings] == [(str(other), "KMS101")]
+    assert exit_status(outcome, "never") == exit_status(outcome, "error") == 1
