@@ -91,11 +91,10 @@ def test_github_workflow_commands(repo: pathlib.Path, capsys: pytest.CaptureFixt
     assert main(["--format", "github", "policies/reader.json", "policies/broken.json"]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(
-        "::error file=policies/broken.json,line=2,col=1,endLine=2,endColumn=2,"
-        "title=KMS001 parse-error::invalid JSON")
+        "::error file=policies/broken.json,line=2,col=1,title=KMS001::parse-error: invalid JSON")
     assert lines[1].startswith(
-        "::error file=policies/reader.json,line=6,col=17,endLine=6,endColumn=20,"
-        "title=KMS101 resource-star::kms:Decrypt on \"Resource\": \"*\"")
+        "::error file=policies/reader.json,line=6,col=17,"
+        "title=KMS101::resource-star: kms:Decrypt on \"Resource\": \"*\"")
 
 
 def test_github_paths_are_from_the_repository_root(

@@ -26,16 +26,16 @@ def render(outcome: Outcome) -> str:
     for finding in outcome.findings:
         span = finding.where.span()
         rule = get(finding.rule)
-        title = f"{finding.rule} {rule.name}" if rule else finding.rule
         path = from_root(finding.where.doc.path, root) or finding.where.doc.path
+        # The documented form: file, line, col and the rule id as title; the rule's name leads
+        # the message, which GitHub shows under the title.
         properties = ",".join([
             f"file={_property(path)}",
             f"line={span.line}",
             f"col={span.column}",
-            f"endLine={span.end_line}",
-            f"endColumn={span.end_column}",
-            f"title={_property(title)}",
+            f"title={_property(finding.rule)}",
         ])
+        message = f"{rule.name}: {finding.message}" if rule else finding.message
         command = _COMMAND.get(finding.severity, "notice")
-        lines.append(f"::{command} {properties}::{_data(finding.message)}")
+        lines.append(f"::{command} {properties}::{_data(message)}")
     return "".join(line + "\n" for line in lines)
