@@ -17,20 +17,13 @@ import tempfile
 HERE = pathlib.Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
-from suite_raw import ROOT, timed_call, timed_inside  # noqa: E402  (the same way of timing)
+from suite_raw import ROOT, timed_call, timed_inside, tool_program  # noqa: E402  (the same way of timing)
 
 FOLDER = ROOT.parent / "shared" / "corpus" / "cloudformation"
 
 # Both programs read and parse every file listed (one per line) in the file they are given, and
 # print how long that took.
-TOOL = """
-import sys, time
-start = time.perf_counter()
-from kms_hooks.cli import main_cloudformation
-sys.stdout = open("/dev/null", "w")
-main_cloudformation(["-q", *open(sys.argv[1]).read().splitlines()])
-print(time.perf_counter() - start, file=sys.stderr)
-"""
+TOOL = tool_program("main_cloudformation", "*open(sys.argv[1]).read().splitlines()")
 BASELINE = """
 import sys, time
 start = time.perf_counter()

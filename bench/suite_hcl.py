@@ -17,19 +17,12 @@ import sys
 HERE = pathlib.Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
-from suite_raw import ROOT, timed_call, timed_inside  # noqa: E402  (the same way of timing)
+from suite_raw import ROOT, timed_call, timed_inside, tool_program  # noqa: E402  (the same way of timing)
 
 FOLDER = ROOT.parent / "shared" / "corpus" / "terraform-hcl"
 RUNS = 5
 
-TOOL = """
-import sys, time
-start = time.perf_counter()
-from kms_hooks.cli import main_terraform
-sys.stdout = open("/dev/null", "w")
-main_terraform(["-q", sys.argv[1]])
-print(time.perf_counter() - start, file=sys.stderr)
-"""
+TOOL = tool_program("main_terraform")
 BASELINE = """
 import sys, time
 start = time.perf_counter()

@@ -25,14 +25,20 @@ ENV = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
        "PYTHONPATH": str(ROOT)}
 
 # Both programs walk the folder, read and parse every file, and print how long that took.
-TOOL = """
+def tool_program(entry: str, arguments: str = "sys.argv[1]") -> str:
+    """A program that imports a hook's entry point, runs it quietly on `arguments` and prints
+    how long that took, imports included."""
+    return f"""
 import sys, time
 start = time.perf_counter()
-from kms_hooks.cli import main
+from kms_hooks.cli import {entry}
 sys.stdout = open("/dev/null", "w")
-main(["-q", sys.argv[1]])
+{entry}(["-q", {arguments}])
 print(time.perf_counter() - start, file=sys.stderr)
 """
+
+
+TOOL = tool_program("main")
 BASELINE = """
 import sys, time
 start = time.perf_counter()
