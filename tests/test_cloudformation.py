@@ -12,7 +12,7 @@ import pytest
 from kms_hooks.cli import main, main_cloudformation
 from kms_hooks.model import ENDPOINT, GUARDRAIL, KEY, SPECIFIC, Policy
 from kms_hooks.sources.base import SourceFile
-from kms_hooks.sources.cloudformation import CloudFormationSource
+from kms_hooks.sources.cloudformation.template import CloudFormationSource
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
 BAD = FIXTURES / "bad"

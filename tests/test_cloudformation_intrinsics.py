@@ -8,7 +8,7 @@ import pytest
 from kms_hooks.kms import arn
 from kms_hooks.model import SPECIFIC, THIS_ACCOUNT, Span, Value, Where
 from kms_hooks.sources.base import FixedDocument
-from kms_hooks.sources.cfn_intrinsics import KEY_ARN, IntrinsicReader, Template
+from kms_hooks.sources.cloudformation.intrinsics import KEY_ARN, IntrinsicReader, Template
 
 TEMPLATE: dict[str, Any] = {
     "Parameters": {

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from kms_hooks.checker import Selection, check
 from kms_hooks.rules import Context
 from kms_hooks.sources.base import SourceFile
-from kms_hooks.sources.cloudformation import PLACES, CloudFormationSource
+from kms_hooks.sources.cloudformation.template import PLACES, CloudFormationSource
 
 TYPES = sorted({t for place in PLACES for t in place.types} | {"AWS::KMS::Alias"})
 NAMES = st.sampled_from(["Key", "Alias", "Role", "P", "AWS::NoValue", "AWS::AccountId", "X",

@@ -9,7 +9,7 @@ import pytest
 from kms_hooks.locate.yamlpos import YamlDocument
 from kms_hooks.model import Span
 from kms_hooks.sources.base import ParseError
-from kms_hooks.sources.cfn_yaml import FUNCTION_TAGS, load, long_form
+from kms_hooks.sources.cloudformation.loader import FUNCTION_TAGS, load, long_form
 
 
 def data(text: str) -> Any:
@@ -178,7 +178,7 @@ def test_plain_scalars_resolve_as_pyyaml_resolves_them() -> None:
     libyaml) must give the same data."""
     import yaml
 
-    from kms_hooks.sources import cfn_yaml
+    from kms_hooks.sources.cloudformation import loader as cfn_yaml
 
     text = ("a: [yes, No, ON, off, ~, null, '', 12, -3, +4, 1_000, 0o17, 012, 0x1F, 1.5, .5, -2.,"
             " 1e5, 1.0e+5, .inf, 2012-10-17, 12:30, <<, =, y, n, 'yes', !!str 12, !!int 12]\n"

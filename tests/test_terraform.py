@@ -10,7 +10,7 @@ import pytest
 
 from kms_hooks.cli import main, main_terraform
 from kms_hooks.sources.base import SourceFile
-from kms_hooks.sources.terraform import TerraformSource
+from kms_hooks.sources.terraform.source import TerraformSource
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "terraform"
 

@@ -11,8 +11,8 @@ import pytest
 from kms_hooks.documents import EmbeddedJsonDocument
 from kms_hooks.model import Span, Where
 from kms_hooks.sources.base import SourceFile
-from kms_hooks.terraform.hcl import HclFile, read_file, read_hcl
-from kms_hooks.terraform.model import Block, Expression, Reference
+from kms_hooks.sources.terraform.hcl import HclFile, read_file, read_hcl
+from kms_hooks.sources.terraform.model import Block, Expression, Reference
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 READER = ROOT / "fixtures" / "terraform-hcl" / "reader"

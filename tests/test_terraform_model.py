@@ -15,10 +15,10 @@ from kms_hooks.model import (
     Span,
     Where,
 )
-from kms_hooks.terraform.extract import content_kind, extract
-from kms_hooks.terraform.model import Attribute, Block, Expression, Module, Reference
-from kms_hooks.terraform.resolve import Resolver
-from kms_hooks.terraform.templates import parse_expression, parse_reference, parse_template
+from kms_hooks.sources.terraform.extract import content_kind, extract
+from kms_hooks.sources.terraform.model import Attribute, Block, Expression, Module, Reference
+from kms_hooks.sources.terraform.resolve import Resolver
+from kms_hooks.sources.terraform.templates import parse_expression, parse_reference, parse_template
 
 
 class PathDocument:

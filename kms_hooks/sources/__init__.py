@@ -9,8 +9,8 @@ from kms_hooks.sources.base import Source
 # file reads it (a CloudFormation template also holds "Statement", so it goes before raw JSON).
 SOURCES = {
     "raw": "kms_hooks.sources.raw:RawSource",
-    "terraform": "kms_hooks.sources.terraform:TerraformSource",
-    "cloudformation": "kms_hooks.sources.cloudformation:CloudFormationSource",
+    "terraform": "kms_hooks.sources.terraform.source:TerraformSource",
+    "cloudformation": "kms_hooks.sources.cloudformation.template:CloudFormationSource",
 }
 ORDER = ("cloudformation", "terraform", "raw")
 

@@ -55,7 +55,7 @@ def _parse(file: SourceFile) -> tuple[Document, Any, Reader]:
         data, duplicates = file.json()
         return JsonDocument(file.path, text, data), data, Reader(duplicates)
     from kms_hooks.locate.yamlpos import YamlDocument
-    from kms_hooks.sources.cfn_yaml import load, long_form
+    from kms_hooks.sources.cloudformation.loader import load, long_form
 
     # The loader keeps text as written (`Version: 2012-10-17` is not a date, account ids keep
     # their leading zeros) and the nodes for positions; a template reader may have run it already.

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Union
 from kms_hooks.documents import TextDocument
 from kms_hooks.model import Path, Span, Where
 from kms_hooks.sources.base import ParseError, SourceFile
-from kms_hooks.terraform.model import Attribute, Block, Expression, Reference, TemplatePart
+from kms_hooks.sources.terraform.model import Attribute, Block, Expression, Reference, TemplatePart
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser

@@ -16,8 +16,8 @@ from typing import Any, Iterator
 from kms_hooks.documents import JsonDocument
 from kms_hooks.model import Path, Where
 from kms_hooks.sources.base import SourceFile
-from kms_hooks.terraform.model import Attribute, Block, Expression
-from kms_hooks.terraform.templates import parse_template
+from kms_hooks.sources.terraform.model import Attribute, Block, Expression
+from kms_hooks.sources.terraform.templates import parse_template
 
 # Top-level block types and how many labels each takes (Terraform's own language, not a
 # provider's schema).  Unknown top-level keys are not Terraform configuration.

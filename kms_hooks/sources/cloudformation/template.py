@@ -3,7 +3,7 @@
 Where policies live in a template is the table below: for each resource type, a JMESPath
 expression (on the resource) selecting the objects that hold a policy, the property that is the
 policy, and the kind of policy it is.  Intrinsic functions inside policies are resolved by
-`IntrinsicReader`; YAML is read by `cfn_yaml`, which keeps the node marks for positions.
+`IntrinsicReader`; YAML is read by `loader`, which keeps the node marks for positions.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from kms_hooks.model import (
 )
 from kms_hooks.normalize import Reader, read_policy
 from kms_hooks.sources.base import ParseError, SourceFile, parse_json
-from kms_hooks.sources.cfn_intrinsics import (
+from kms_hooks.sources.cloudformation.intrinsics import (
     IntrinsicReader,
     Template,
     alternatives,
@@ -124,7 +124,7 @@ class CloudFormationSource:
             document = JsonDocument(file.path, file.text, data)
         else:
             from kms_hooks.locate.yamlpos import YamlDocument
-            from kms_hooks.sources.cfn_yaml import load, long_form
+            from kms_hooks.sources.cloudformation.loader import load, long_form
 
             if "yaml" not in file.cache:
                 try:

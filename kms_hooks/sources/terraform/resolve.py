@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from kms_hooks.model import SPECIFIC, THIS_ACCOUNT, Value, Where
-from kms_hooks.terraform.model import Block, Expression, Module, Reference
+from kms_hooks.sources.terraform.model import Block, Expression, Module, Reference
 
 KEY_ARN = "key-arn"
 KEY_ID = "key-id"

@@ -18,10 +18,10 @@ from typing import Any, Iterator
 
 from kms_hooks.documents import JsonDocument
 from kms_hooks.model import Path, Where
-from kms_hooks.terraform.extract import DATA_TYPES, REFERENCED_RESOURCE_TYPES, RESOURCE_TYPES
-from kms_hooks.terraform.model import Attribute, Block, Expression, Module, Reference
-from kms_hooks.terraform.policies import POLICY_DOCUMENT
-from kms_hooks.terraform.templates import parse_reference
+from kms_hooks.sources.terraform.extract import DATA_TYPES, REFERENCED_RESOURCE_TYPES, RESOURCE_TYPES
+from kms_hooks.sources.terraform.model import Attribute, Block, Expression, Module, Reference
+from kms_hooks.sources.terraform.policies import POLICY_DOCUMENT
+from kms_hooks.sources.terraform.templates import parse_reference
 
 _MANAGED_TYPES = RESOURCE_TYPES | REFERENCED_RESOURCE_TYPES
 _MODULE_STEP = re.compile(r'module\.([^.\[]+)(?:\[[^\]]*\])?\.?')

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from kms_hooks.model import Where
-from kms_hooks.terraform.model import Expression, Reference, TemplatePart
+from kms_hooks.sources.terraform.model import Expression, Reference, TemplatePart
 
 
 class _Unknown(Exception):

@@ -1,6 +1,6 @@
 """Terraform configuration (`*.tf.json`) and plans (`terraform show -json plan.out`).
 
-Readers turn each format into the Terraform model; `kms_hooks.terraform.extract` finds the
+Readers turn each format into the Terraform model; `kms_hooks.sources.terraform.extract` finds the
 policies.  Configuration is read a module at a time: a module is a directory, so when one
 changed file is checked, the module's other files are read too, for the references into them
 (a data source in `iam.tf.json` used by a key in `kms.tf.json`).  Findings are reported only
@@ -17,14 +17,14 @@ from kms_hooks.model import Subject
 from kms_hooks.sources.base import ParseError, SourceFile
 
 if TYPE_CHECKING:  # the model loads with the first Terraform file, not with every hook call
-    from kms_hooks.terraform.model import Block
+    from kms_hooks.sources.terraform.model import Block
 
 # Readers of the files of a module directory, by file name suffix: "module:function", the
 # function taking a SourceFile and returning its top-level blocks, or None when the file is not
 # Terraform configuration after all (raising ParseError when it cannot be parsed).
 MODULE_READERS = {
-    ".tf.json": "kms_hooks.terraform.tf_json:read_file",
-    ".tf": "kms_hooks.terraform.hcl:read_file",
+    ".tf.json": "kms_hooks.sources.terraform.tf_json:read_file",
+    ".tf": "kms_hooks.sources.terraform.hcl:read_file",
 }
 
 _PLAN_MARKERS = ('"planned_values"', '"resource_changes"')
@@ -82,8 +82,8 @@ class TerraformSource:
 
     def _plan(self, file: SourceFile) -> list[Subject] | None:
         from kms_hooks.documents import JsonDocument
-        from kms_hooks.terraform.extract import extract
-        from kms_hooks.terraform.plan import is_plan, read_plan
+        from kms_hooks.sources.terraform.extract import extract
+        from kms_hooks.sources.terraform.plan import is_plan, read_plan
 
         data = file.plain_json()
         if not is_plan(data):
@@ -107,7 +107,7 @@ class TerraformSource:
                 return None
             if state is None:
                 state = self._modules[key] = self._read_module(file, blocks, directory)
-        from kms_hooks.terraform.extract import subject_paths
+        from kms_hooks.sources.terraform.extract import subject_paths
 
         found = []
         for subject in state.subjects:
@@ -125,8 +125,8 @@ class TerraformSource:
     def _read_module(self, file: SourceFile, blocks: list[Block], directory: str) -> _ModuleState:
         """Every configuration file of the directory, the given one as given (its content may
         come from the git index), the others from disk."""
-        from kms_hooks.terraform.extract import extract
-        from kms_hooks.terraform.model import Module
+        from kms_hooks.sources.terraform.extract import extract
+        from kms_hooks.sources.terraform.model import Module
 
         module = Module(directory or ".")
         mine = os.path.basename(file.path)

@@ -1,7 +1,7 @@
 """Where policies live in Terraform, and what kind each one is.
 
 This is the one extraction that every Terraform reader feeds (`.tf.json`, plan JSON, HCL): it
-sees only the Terraform model (`kms_hooks.terraform.model`), never a file format.
+sees only the Terraform model (`kms_hooks.sources.terraform.model`), never a file format.
 
     extract(modules, reported) -> list[Subject]
 
@@ -26,7 +26,7 @@ What a policy value can be:
   source's statements, checked as the kind of every resource that uses it (one Policy per
   kind, grouped when the resources add nothing of their own), or as an identity policy when
   nothing uses it (a document with principals is read by its content, as a raw document is);
-- `jsonencode({...})`, `file(...)`, `templatefile(...)`: read by `kms_hooks.terraform.encoded`;
+- `jsonencode({...})`, `file(...)`, `templatefile(...)`: read by `kms_hooks.sources.terraform.encoded`;
 - anything else (`var.x`, a conditional): unknown; the Policy has no statements and `note`
   says what was not read (shown with -v).
 A key or endpoint resource with no policy argument gets AWS's default policy: a Policy with
@@ -51,15 +51,10 @@ from kms_hooks.model import (
     Subject,
     Value,
 )
-from kms_hooks.terraform.model import Block, Expression, Module
-from kms_hooks.terraform.policies import (
-    POLICY_DOCUMENT,
-    Document,
-    DocumentReader,
-    policy,
-    read_json_string,
-)
-from kms_hooks.terraform.resolve import Resolver
+from kms_hooks.sources.terraform.model import Block, Expression, Module
+from kms_hooks.sources.terraform.policies import POLICY_DOCUMENT, DocumentReader, policy
+from kms_hooks.sources.terraform.resolve import Resolver
+from kms_hooks.sources.terraform.strings import Document, read_json_string
 
 
 @dataclass(frozen=True)
@@ -240,7 +235,7 @@ class _Extraction:
             document = None
             if followed.call is not None:
                 # Loaded only for policies written as function calls.
-                from kms_hooks.terraform.encoded import read_expression_policy
+                from kms_hooks.sources.terraform.encoded import read_expression_policy
 
                 document = read_expression_policy(followed, self.resolver, location.kind, name)
             if document is None and (followed.is_literal and isinstance(followed.literal, str)

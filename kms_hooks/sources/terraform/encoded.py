@@ -18,9 +18,9 @@ from typing import Any
 from kms_hooks.documents import TextDocument
 from kms_hooks.model import Path, Span, Value, Where
 from kms_hooks.normalize import Reader, read_policy
-from kms_hooks.terraform.model import Expression
-from kms_hooks.terraform.policies import Document, read_json_string
-from kms_hooks.terraform.resolve import Resolver
+from kms_hooks.sources.terraform.model import Expression
+from kms_hooks.sources.terraform.strings import Document, read_json_string
+from kms_hooks.sources.terraform.resolve import Resolver
 
 ENCODE = "jsonencode"
 FILE_FUNCTIONS = ("file", "templatefile")
@@ -200,7 +200,7 @@ def read_file_policy(function: str, argument: Expression, resolver: Resolver, ki
     document = FileDocument(path, text)
     where = Where(document, ())
     if function == "templatefile":
-        from kms_hooks.terraform.templates import parse_template
+        from kms_hooks.sources.terraform.templates import parse_template
 
         expression = parse_template(text, where)
     else:

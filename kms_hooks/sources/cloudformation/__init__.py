@@ -1,0 +1,1 @@
+"""CloudFormation and SAM templates, JSON and YAML: reading, locating and resolving intrinsics."""
