@@ -6,7 +6,7 @@ import os
 import re
 import sys
 import time
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Sequence, TextIO
 
 from kms_hooks.config import FAIL_ON
 from kms_hooks.model import SEVERITIES, SEVERITY_RANK
@@ -22,25 +22,33 @@ INSTALL_HOOK = "install-git-hook"
 
 
 def build_parser(prog: str) -> argparse.ArgumentParser:
+    from kms_hooks import __version__
+
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Check AWS KMS permissions in policy files against AWS's guidance.",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help="files to check; a directory is walked (git-tracked files inside "
-                             f"a git work tree); `{prog} {INSTALL_HOOK}` writes a git "
+                        help="files to check (default: the current directory); a directory is "
+                             "walked (inside a git work tree: tracked files and untracked ones "
+                             f"git does not ignore); `{prog} {INSTALL_HOOK}` writes a git "
                              "pre-commit hook")
+    parser.add_argument("--version", action="version", version=f"{prog} {__version__}")
     parser.add_argument("--format", choices=FORMAT_CHOICES, default=None,
                         help="output format (default: text; github under GitHub Actions)")
+    parser.add_argument("--output-file", metavar="FILE",
+                        help="write the report to FILE instead of standard output")
     parser.add_argument("--fail-on", choices=FAIL_ON, default=None,
                         help="exit 1 when a finding at or above this severity is reported "
                              "(default: warning)")
     parser.add_argument("--trusted-account", action="append", default=[], metavar="ID",
                         help="an account whose keys may be used (repeatable; enables KMS105)")
     parser.add_argument("--select", action="append", default=[], metavar="ID",
-                        help="run only these rules (ids or prefixes such as KMS1; repeatable)")
+                        help="run only these rules: ids, prefixes such as KMS1, or names "
+                             "(repeatable, or a comma list: KMS101,KMS2)")
     parser.add_argument("--ignore", action="append", default=[], metavar="ID",
-                        help="do not run these rules (ids or prefixes; repeatable)")
+                        help="do not run these rules (ids, prefixes or names; repeatable, or "
+                             "a comma list)")
     parser.add_argument("--config", metavar="FILE",
                         help="configuration file (default: [tool.kms-hooks] in pyproject.toml, "
                              "else .kms-hooks.toml, from here up to the git root)")
@@ -53,8 +61,10 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--diff-base", metavar="REV",
                         help="report only findings on lines added or changed since the merge "
                              "base of REV and HEAD")
-    parser.add_argument("--explain", metavar="ID", help="print a rule's documentation and exit")
-    parser.add_argument("--list-rules", action="store_true", help="print the rules and exit")
+    parser.add_argument("--explain", metavar="ID",
+                        help="print a rule's documentation (by id or name) and exit")
+    parser.add_argument("--list-rules", action="store_true",
+                        help="print the rules (with --format json: as JSON) and exit")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="say which files were skipped and how each policy was read")
     parser.add_argument("-q", "--quiet", action="store_true", help="print findings only")
@@ -74,10 +84,9 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
         return install_git_hook(prog, argv[1:])
     args = build_parser(prog).parse_args(argv)
     if args.list_rules:
-        from kms_hooks.rules.docs import rule_table
+        from kms_hooks.rules.docs import rule_table, rules_json
 
-        sys.stdout.write(rule_table())
-        return 0
+        return _write_report(prog, args, rules_json() if args.format == "json" else rule_table())
     if args.explain:
         from kms_hooks.rules import get
         from kms_hooks.rules.docs import explain
@@ -90,9 +99,15 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
     bad = [a for a in args.trusted_account if not re.fullmatch(r"\d{12}", a)]
     if bad:
         return _usage_error(prog, f"--trusted-account takes a 12-digit account id, not {bad[0]!r}")
-    unknown = _unknown_rule_names(args.select + args.ignore)
+    from kms_hooks.rules import as_ids, split_names
+
+    args.select, args.ignore = split_names(args.select), split_names(args.ignore)
+    unknown = _unknown_rule_names([*args.select, *args.ignore])
     if unknown:
         return _usage_error(prog, f"no rule matches {unknown!r}; see --list-rules")
+    args.select, args.ignore = as_ids(args.select), as_ids(args.ignore)
+    if not args.paths and not args.staged and not args.diff_base:
+        args.paths = ["."]  # as ruff does: no path is the current directory
 
     from kms_hooks.config import UsageError
     from kms_hooks.config import load as load_config
@@ -125,8 +140,8 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
 
             written = write(args.write_baseline, outcome)
             if not args.quiet:
-                print(f"{args.write_baseline}: recorded {written} finding"
-                      f"{'s' if written != 1 else ''}", file=sys.stderr)
+                print(f"{args.write_baseline}: recorded {_count(written, 'finding')}",
+                      file=sys.stderr)
             return 0
         if args.baseline:
             from kms_hooks.baseline import apply
@@ -135,7 +150,16 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
     except UsageError as error:
         return _usage_error(prog, str(error))
 
-    sys.stdout.write(formatter(_format(args.format))(outcome))
+    chosen = _format(args.format)
+    if chosen == "text" and not args.output_file and colour_wanted(sys.stdout):
+        from kms_hooks.report.text import render
+
+        report = render(outcome, colour=True)
+    else:
+        report = formatter(chosen)(outcome)
+    status = _write_report(prog, args, report)
+    if status:
+        return status
     if args.verbose:
         for path, why in outcome.skipped:
             print(f"{path}: skipped: {why}", file=sys.stderr)
@@ -148,6 +172,30 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
             sys.stderr.write(rule_summary(outcome))
         print(summary(outcome), file=sys.stderr)
     return exit_status(outcome, args.fail_on or config.fail_on or "warning")
+
+
+def _write_report(prog: str, args: argparse.Namespace, report: str) -> int:
+    """The report to --output-file, else to standard output; 0, or 2 when the file cannot be
+    written."""
+    if not args.output_file:
+        sys.stdout.write(report)
+        return 0
+    try:
+        with open(args.output_file, "w", encoding="utf-8") as handle:
+            handle.write(report)
+    except OSError as error:
+        return _usage_error(prog, f"cannot write {args.output_file}: {error.strerror or error}")
+    return 0
+
+
+def colour_wanted(stream: TextIO) -> bool:
+    """Colour on a terminal; NO_COLOR (no-color.org) turns it off and FORCE_COLOR
+    (force-color.org) on, whatever the stream, when set to anything but the empty string."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
 
 
 def _format(chosen: str | None) -> str:
@@ -237,7 +285,7 @@ def install_git_hook(prog: str, argv: Sequence[str]) -> int:
         path = install_hook()
     except UsageError as error:
         print(f"{prog} {INSTALL_HOOK}: error: {error}", file=sys.stderr)
-        return 1
+        return 2
     print(f"{prog}: wrote {os.path.relpath(path)}: each commit now checks its staged files")
     return 0
 
@@ -309,29 +357,33 @@ def exit_status(outcome: Outcome, fail_on: str) -> int:
     return 0
 
 
+def _count(n: int, one: str, many: str = "") -> str:
+    """`1 finding`, `2 findings`: a number with its noun (or phrase) in the right number."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def summary(outcome: Outcome) -> str:
     counts = {s: 0 for s in SEVERITIES}
     for finding in outcome.findings:
         counts[finding.severity] += 1
-    total = len(outcome.findings)
-    parts = [f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n]
-    text = f"{total} finding{'s' if total != 1 else ''}"
+    parts = [_count(n, s) for s, n in counts.items() if n]
+    text = _count(len(outcome.findings), "finding")
     if parts:
         text += f" ({', '.join(parts)})"
-    text += (f" in {outcome.files_with_policies} file{'s' if outcome.files_with_policies != 1 else ''}"
-             f" with policies, {outcome.files_seen} checked")
+    text += (f" in {_count(outcome.files_with_policies, 'file')} with policies, "
+             f"{outcome.files_seen} checked")
     if outcome.suppressed:
         text += f"; {outcome.suppressed} suppressed in the files"
     if outcome.outside_diff:
         text += f"; {outcome.outside_diff} on lines the change did not touch"
     if outcome.hidden_by_baseline or outcome.stale_baseline:
         text += (f"; {outcome.hidden_by_baseline} hidden by the baseline, "
-                 f"{outcome.stale_baseline} baseline entr"
-                 f"{'ies' if outcome.stale_baseline != 1 else 'y'} no longer match")
+                 + _count(outcome.stale_baseline, "baseline entry no longer matches",
+                          "baseline entries no longer match"))
     return text
 
 
-def _unknown_rule_names(names: list[str]) -> str | None:
+def _unknown_rule_names(names: Sequence[str]) -> str | None:
     from kms_hooks.rules import iter_matching
 
     for name in names:

@@ -201,12 +201,14 @@ def _toml_type(value: Any) -> str:
 
 
 def _rule_names(names: tuple[str, ...], where: str) -> tuple[str, ...]:
-    from kms_hooks.rules import iter_matching
+    """Rule ids or prefixes, names (`resource-star`) turned into ids, comma lists split."""
+    from kms_hooks.rules import as_ids, iter_matching, split_names
 
+    names = split_names(names)
     for name in names:
         if not any(True for _ in iter_matching([name])):
             raise ConfigError(f"{where}: no rule matches {name!r}; see --list-rules")
-    return names
+    return as_ids(names)
 
 
 def _sensitive_actions(table: dict[str, Any], where: str) -> Iterator[str]:

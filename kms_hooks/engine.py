@@ -136,7 +136,8 @@ def _check_file(file: SourceFile, sources: list[Source], options: Options, outco
     for partial in file.errors:
         outcome.findings.extend(parse_error(file.path, partial, options.selection))
     if source_name is None:
-        outcome.skipped.append((file.path, "holds no policy this hook reads"))
+        why = "empty file" if file.blank else "holds no policy this hook reads"
+        outcome.skipped.append((file.path, why))
         return
     if not subjects:
         outcome.skipped.append((file.path, f"read as {source_name}: no KMS-related policy in it"))

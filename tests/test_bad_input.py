@@ -59,13 +59,19 @@ def test_text_that_is_not_utf8_is_reported_at_the_first_bad_byte(
     reported_alone(capsys, bad, other, "2:13: KMS001 error: not UTF-8 text (byte 0xe9)")
 
 
-@pytest.mark.parametrize("content", [b"", b"   \n\t\n"])
-def test_an_empty_file_is_a_parse_error(tmp_path: pathlib.Path, other: pathlib.Path,
-                                        capsys: pytest.CaptureFixture[str],
-                                        content: bytes) -> None:
+@pytest.mark.parametrize("content", [b"", b"   \n\t\n", b"\xef\xbb\xbf\n"])
+def test_an_empty_json_file_is_skipped_like_any_file_without_a_policy(
+        tmp_path: pathlib.Path, other: pathlib.Path, capsys: pytest.CaptureFixture[str],
+        content: bytes) -> None:
     empty = tmp_path / "empty.json"
     empty.write_bytes(content)
-    reported_alone(capsys, empty, other, "1:1: KMS001 error: empty file: not a JSON document")
+    code, out, err = run(capsys, str(empty), str(other))
+    assert code == 1
+    assert [line.split(":")[0] for line in out] == [str(other)]
+    assert "empty" not in err
+    code, out, err = run(capsys, "-v", str(empty))
+    assert (code, out) == (0, [])
+    assert f"{empty}: skipped: empty file" in err.splitlines()
 
 
 def test_a_utf8_byte_order_mark_is_stripped_and_the_file_checked(

@@ -107,7 +107,7 @@ def test_plain_git_hook_recipe(installed: Shell, tmp_path: pathlib.Path) -> None
     assert installed(commands(typed)[0], repo).returncode == 0
     hook = repo / ".git" / "hooks" / "pre-commit"
     hook.write_text("#!/bin/sh\nexit 0\n")
-    assert installed(commands(typed)[0], repo).returncode == 1
+    assert installed(commands(typed)[0], repo).returncode == 2
     assert hook.read_text() == "#!/bin/sh\nexit 0\n"
 
 

@@ -92,7 +92,23 @@ def all_rules() -> list[Rule]:
 
 
 def get(rule_id: str) -> Rule | None:
-    return {r.id: r for r in all_rules()}.get(rule_id.upper())
+    """The rule with this id, or this name (`resource-star`)."""
+    wanted = rule_id.strip()
+    for r in all_rules():
+        if r.id == wanted.upper() or r.name == wanted.lower():
+            return r
+    return None
+
+
+def split_names(values: Iterable[str]) -> tuple[str, ...]:
+    """Rule ids, prefixes and names as given, repeated or in comma lists (`KMS101,KMS2`)."""
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def as_ids(patterns: Iterable[str]) -> tuple[str, ...]:
+    """Ids and prefixes, with rule names replaced by their rule's id."""
+    names = {r.name: r.id for r in all_rules()}
+    return tuple(names.get(p.lower(), p.upper()) for p in patterns)
 
 
 def iter_matching(patterns: Iterable[str]) -> Iterator[Rule]:

@@ -34,7 +34,7 @@ def explain(rule: Rule) -> str:
 def _indent(text: str, code: bool = False) -> str:
     body = textwrap.dedent(text).strip("\n")
     if not code:
-        body = "\n".join(textwrap.fill(p, 96) for p in body.split("\n\n"))
+        body = "\n\n".join(textwrap.fill(p, 96) for p in body.split("\n\n"))
     return textwrap.indent(body, "    ") + "\n"
 
 
@@ -43,6 +43,14 @@ def rule_table() -> str:
     width = max(len(r.name) for r in rules)
     lines = [f"{r.id}  {r.name:<{width}}  {r.severity:<7}  {r.summary}" for r in rules]
     return "\n".join(lines) + "\n"
+
+
+def rules_json() -> str:
+    """The rule table as JSON, for `--list-rules --format json`."""
+    import json
+
+    return json.dumps([{"id": r.id, "name": r.name, "severity": r.severity, "summary": r.summary,
+                        "kinds": sorted(r.kinds)} for r in all_rules()], indent=2) + "\n"
 
 
 def markdown() -> str:

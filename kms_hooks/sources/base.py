@@ -92,6 +92,14 @@ class SourceFile:
         self.cache.clear()
 
     @property
+    def blank(self) -> bool:
+        """Whether the file, as far as it was read, holds only white space (a file no source
+        looked into is not read for this)."""
+        if self._content is None:
+            return False
+        return not self._content.removeprefix(b"\xef\xbb\xbf").strip()
+
+    @property
     def content(self) -> bytes:
         if self._content is None:
             try:

@@ -82,7 +82,7 @@ class RawSource:
         if "json" not in file.extension_tags:
             return False
         text = file.text
-        return any(marker in text for marker in _MARKERS) or not text.strip()
+        return any(marker in text for marker in _MARKERS)
 
     def read(self, file: SourceFile) -> list[Policy] | None:
         data, duplicates = file.json()
