@@ -37,7 +37,6 @@ def _named(rule_id: str, patterns: Iterable[str]) -> bool:
 @dataclass
 class Checked:
     findings: list[Finding] = field(default_factory=list)
-    suppressed: int = 0  # findings silenced in the checked files themselves
 
 
 def check(subjects: Iterable[Subject], context: Context, selection: Selection,
@@ -51,9 +50,6 @@ def check(subjects: Iterable[Subject], context: Context, selection: Selection,
                 continue
             assert rule.check is not None
             for report in rule.check(subject, context):
-                if rule.id in subject.ignored_rules:
-                    result.suppressed += 1
-                    continue
                 result.findings.append(_finding(rule, subject, report.message, report.where,
                                                 report.severity, selection))
     return result

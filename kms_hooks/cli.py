@@ -165,6 +165,11 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
             print(f"{path}: skipped: {why}", file=sys.stderr)
         for path, note in outcome.notes:
             print(f"{path}: {note}", file=sys.stderr)
+        if outcome.suppressed:
+            from kms_hooks.suppress import describe
+
+            for silenced in outcome.suppressed:
+                print(describe(silenced), file=sys.stderr)
     for problem in outcome.errors:
         print(problem, file=sys.stderr)
     if not args.quiet:
@@ -373,7 +378,7 @@ def summary(outcome: Outcome) -> str:
     text += (f" in {_count(outcome.files_with_policies, 'file')} with policies, "
              f"{outcome.files_seen} checked")
     if outcome.suppressed:
-        text += f"; {outcome.suppressed} suppressed in the files"
+        text += f"; {len(outcome.suppressed)} suppressed in the files"
     if outcome.outside_diff:
         text += f"; {outcome.outside_diff} on lines the change did not touch"
     if outcome.hidden_by_baseline or outcome.stale_baseline:

@@ -4,13 +4,16 @@ from __future__ import annotations
 import gc
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from kms_hooks.checker import Checked, Selection, check
 from kms_hooks.model import ERROR, Finding, Span, Subject, Where
 from kms_hooks.rules import Context
 from kms_hooks.sources import load
 from kms_hooks.sources.base import FixedDocument, ParseError, Source, SourceFile
+
+if TYPE_CHECKING:
+    from kms_hooks.suppress import Silenced, Suppression
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,8 @@ class Options:
 @dataclass
 class Outcome:
     findings: list[Finding] = field(default_factory=list)
-    suppressed: int = 0
+    # Findings silenced in the files themselves (comments, Metadata), with what silenced each.
+    suppressed: list[Silenced] = field(default_factory=list)
     files_seen: int = 0
     files_with_policies: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why), for -v
@@ -78,6 +82,7 @@ def _run(files: Iterable[SourceFile], options: Options,
     # A policy may lie partly in other files than the one being read (a Terraform module's
     # files): findings can come for a file before or after it is read itself.
     finding_paths: set[str] = set()
+    suppressions: list[Suppression] = []
     for file in files:
         outcome.files_seen += 1
         outcome.paths.append(file.path)
@@ -88,17 +93,22 @@ def _run(files: Iterable[SourceFile], options: Options,
         found = len(checked.findings)
         parse_errors = len(outcome.findings)
         _check_file(file, sources, options, outcome, checked)
+        suppressions.extend(file.suppressions)
         finding_paths.update(os.path.normpath(f.where.doc.path)
                              for f in checked.findings[found:])
-        if path in finding_paths or len(outcome.findings) > parse_errors:
+        if path in finding_paths or len(outcome.findings) > parse_errors or file.suppressions:
             _keep_text(file, outcome)
         file.release()  # what its findings need they hold; the rest must not pile up
     # Findings in files that were read only for context are not this run's business.
     outcome.findings.extend(f for f in checked.findings
                             if os.path.normpath(f.where.doc.path) in given)
-    outcome.suppressed = checked.suppressed
     outcome.findings.sort(key=Finding.sort_key)
     outcome.findings = _once_per_element(outcome.findings)
+    if suppressions:
+        from kms_hooks.suppress import apply
+
+        applied = apply(outcome.findings, suppressions, options.selection)
+        outcome.findings, outcome.suppressed = applied.findings, applied.silenced
     return outcome
 
 

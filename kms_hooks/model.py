@@ -176,7 +176,6 @@ class Policy:
     # "service_name" of an endpoint, ...; each a Value at its own location.
     attributes: dict[str, Value] = field(default_factory=dict, compare=False, hash=False)
     resource_where: Where | None = None  # the resource block, for findings about the resource
-    ignored_rules: frozenset[str] = frozenset()  # silenced in the file itself (template Metadata)
     problems: tuple[Problem, ...] = ()
     note: str | None = None  # said with -v: how the kind was decided, what was left unknown
     # Messages start with the name: where the file position alone does not say which
@@ -195,7 +194,6 @@ class Grant:
     key_id: Value | None
     constraints: Where | None  # the constraints block, None when absent
     operations_where: Where | None = None
-    ignored_rules: frozenset[str] = frozenset()
     problems: tuple[Problem, ...] = ()
     note: str | None = None
     name_in_messages: bool = False

@@ -79,6 +79,29 @@ def _result(finding: Finding, outcome: Outcome, root: str, index: dict[str, int]
     return result
 
 
+def _results(outcome: Outcome, root: str, index: dict[str, int]) -> list[Any]:
+    """The findings, and the findings suppressed in the files with their suppressions (code
+    scanning shows them as dismissed, with the reason)."""
+    results = [(f.sort_key(), _result(f, outcome, root, index)) for f in outcome.findings]
+    for silenced in outcome.suppressed:
+        result = _result(silenced.finding, outcome, root, index)
+        by = silenced.by
+        suppression: dict[str, Any] = {
+            "kind": "inSource",
+            "location": {"physicalLocation": {
+                "artifactLocation": _artifact(by.path, root),
+                "region": {"startLine": by.at.line, "startColumn": by.at.column,
+                           "endLine": by.at.end_line, "endColumn": by.at.end_column},
+            }},
+        }
+        if by.reason:
+            suppression["justification"] = by.reason
+        result["suppressions"] = [suppression]
+        results.append((silenced.finding.sort_key(), result))
+    results.sort(key=lambda pair: pair[0])
+    return [result for _, result in results]
+
+
 def render(outcome: Outcome) -> str:
     from kms_hooks import __version__
 
@@ -100,7 +123,7 @@ def render(outcome: Outcome) -> str:
             "originalUriBaseIds": {ROOT_ID: {"uri": pathlib.Path(root).as_uri() + "/"}},
             "columnKind": "unicodeCodePoints",
             "invocations": [invocation],
-            "results": [_result(f, outcome, root, index) for f in outcome.findings],
+            "results": _results(outcome, root, index),
         }],
     }
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"

@@ -9,6 +9,7 @@ from kms_hooks.model import (
     IDENTITY,
     KEY,
     KEY_OR_ENDPOINT,
+    NOTE,
     POLICY_KINDS,
     WARNING,
     Policy,
@@ -34,6 +35,48 @@ declare(
         good='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", '
              '"Resource": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}]}',
         guidance="IAM User Guide: IAM JSON policy grammar.",
+    ),
+)
+
+declare(
+    "KMS004", "unused-suppression", NOTE,
+    "a kms-hooks:ignore suppression silences nothing, or names no rule",
+    RuleDoc(
+        finds="""
+            A suppression written in a checked file (a `# kms-hooks:ignore=...` comment in HCL or
+            YAML, a Terraform JSON `"//"` property, CloudFormation `Metadata`) that silences
+            nothing: no finding of the rules it names starts in what it covers.  A note, like
+            ruff's unused `noqa`.  A suppression that names an id that is no rule (`KMS999`), or a
+            `kms-hooks:` directive that cannot be read, is a warning: the finding it was meant
+            for is still reported.  Rules turned off by --select, --ignore or per-file-ignores are
+            not judged.
+        """,
+        why="""
+            A suppression outlives the finding it was written for: once the policy is fixed, it
+            stays behind and would silence the next, different problem at that place without
+            anyone reviewing it.  A misspelt rule id silences nothing at all.
+        """,
+        bad="""
+            resource "aws_iam_role_policy" "app" {
+              # kms-hooks:ignore=KMS101 deploy role for every account's stacks
+              policy = jsonencode({
+                Version   = "2012-10-17"
+                Statement = [{ Effect = "Allow", Action = "kms:Decrypt",
+                               Resource = aws_kms_key.data.arn }]
+              })
+            }
+        """,
+        good="""
+            resource "aws_iam_role_policy" "app" {
+              policy = jsonencode({
+                Version   = "2012-10-17"
+                Statement = [{ Effect = "Allow", Action = "kms:Decrypt",
+                               Resource = aws_kms_key.data.arn }]
+              })
+            }
+        """,
+        guidance="None: this rule is about kms-hooks' own suppressions (README: Suppressing "
+                 "findings).",
     ),
 )
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 import json
 import os
 import stat
-from typing import Any, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from kms_hooks.model import Span, Subject
+
+if TYPE_CHECKING:
+    from kms_hooks.suppress import Suppression
 
 # Files larger than this are still read; the limit only guards against reading devices or
 # multi-gigabyte dumps by accident.
@@ -74,6 +77,8 @@ class SourceFile:
         # Errors in a file that was still read in part (the valid blocks of a `.tf` file with a
         # syntax error): reported as KMS001 beside the findings of what could be read.
         self.errors: list[ParseError] = []
+        # Suppressions written in the file (comments, Metadata), applied after the checker.
+        self.suppressions: list[Suppression] = []
 
     @property
     def extension_tags(self) -> frozenset[str]:

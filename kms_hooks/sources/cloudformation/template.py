@@ -27,6 +27,7 @@ from kms_hooks.model import (
 )
 from kms_hooks.normalize import Reader, read_policy
 from kms_hooks.sources.base import ParseError, SourceFile, parse_json
+from kms_hooks.suppress import Suppression
 from kms_hooks.sources.cloudformation.intrinsics import (
     IntrinsicReader,
     Template,
@@ -34,6 +35,7 @@ from kms_hooks.sources.cloudformation.intrinsics import (
     function,
     is_no_value,
 )
+from kms_hooks.sources.cloudformation.suppressions import metadata, yaml_comments
 
 DOCUMENT = "document"  # the property is a policy document (an object, a JSON string, Fn::Sub)
 SAM_POLICIES = "sam-policies"  # a SAM Policies list: documents, managed policies, templates
@@ -99,7 +101,6 @@ SAM_KMS_TEMPLATES = {
 }
 SAM_KMS_RESOURCE = "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${keyId}"
 
-SUPPRESSION_KEY = "kms-hooks"
 # A top-level Resources key in block style, or a document in flow style.
 _TOP_LEVEL_RESOURCES = re.compile(r"""^["']?Resources["']?[ \t]*:|\A\s*\{""", re.MULTILINE)
 
@@ -139,10 +140,12 @@ class CloudFormationSource:
             if not is_template(data):
                 return None
             document = YamlDocument(file.path, file.text, root, long_form, data)
+            file.suppressions.extend(yaml_comments(file.path, file.text, root))
         template = Template(data, yaml=is_yaml)
         reader = IntrinsicReader(template, duplicates)
         # Messages name the logical id: a template holds many policies, often alike.
-        return [replace(p, name_in_messages=True) for p in _policies(document, template, reader)]
+        return [replace(p, name_in_messages=True)
+                for p in _policies(document, template, reader, file.suppressions)]
 
 
 def is_template(data: Any) -> bool:
@@ -152,11 +155,15 @@ def is_template(data: Any) -> bool:
         isinstance(r, dict) and isinstance(r.get("Type"), str) for r in resources.values())
 
 
-def _policies(document: Document, template: Template,
-              reader: IntrinsicReader) -> Iterator[Policy]:
+def _policies(document: Document, template: Template, reader: IntrinsicReader,
+              suppressions: list[Suppression]) -> Iterator[Policy]:
     for logical_id, resource in template.resources.items():
         if not isinstance(resource, dict):
             continue
+        if "Metadata" in resource:
+            found_metadata = metadata(document, ("Resources", str(logical_id)), resource)
+            if found_metadata is not None:
+                suppressions.append(found_metadata)
         kind = resource.get("Type")
         places = _BY_TYPE.get(kind) if isinstance(kind, str) else None
         if not places:
@@ -178,7 +185,6 @@ class _Resource:
         self.at: Path = ("Resources", logical_id)
         self.name = f"Resources/{logical_id}"
         self.resource_where = Where(document, self.at, key=True)  # its logical id
-        self.ignored = _ignored_rules(resource)
         self._paths: dict[int, Path] | None = None
 
     def where(self, at: Path, key: bool = False) -> Where:
@@ -201,7 +207,6 @@ class _Resource:
             "known_source": place.kind == KEY,
             "attributes": self._attributes(place.attributes),
             "resource_where": self.resource_where,
-            "ignored_rules": self.ignored,
         }
         found = list(self._policies(place, context))
         reported = self._attributes(place.reported_once)
@@ -371,18 +376,6 @@ def _may_be_absent(node: Any) -> bool:
             and len(called[1]) == 3:
         return _may_be_absent(called[1][1]) or _may_be_absent(called[1][2])
     return False
-
-
-def _ignored_rules(resource: dict[str, Any]) -> frozenset[str]:
-    """Rules silenced by the resource's Metadata: {"kms-hooks": {"ignore": [...]}}."""
-    metadata = resource.get("Metadata")
-    settings = metadata.get(SUPPRESSION_KEY) if isinstance(metadata, dict) else None
-    ignore = settings.get("ignore") if isinstance(settings, dict) else None
-    if isinstance(ignore, str):
-        ignore = [ignore]
-    if not isinstance(ignore, list):
-        return frozenset()
-    return frozenset(item.strip().upper() for item in ignore if isinstance(item, str))
 
 
 # JMESPath, with one function for CloudFormation's conditional structure -------------------------

@@ -13,13 +13,14 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
 from kms_hooks.documents import TextDocument
 from kms_hooks.model import Path, Span, Where
 from kms_hooks.sources.base import ParseError, SourceFile
 from kms_hooks.sources.terraform.model import Attribute, Block, Expression, Reference, TemplatePart
+from kms_hooks.suppress import MARK, Suppression
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
@@ -148,6 +149,7 @@ class HclFile:
     document: HclDocument
     blocks: list[Block]
     error: tuple[str, Span] | None
+    suppressions: list[Suppression] = field(default_factory=list)
 
 
 def read_file(file: SourceFile) -> list[Block]:
@@ -160,6 +162,7 @@ def read_file(file: SourceFile) -> list[Block]:
     if read.error is not None:
         message, span = read.error
         file.errors.append(ParseError(message, span))
+    file.suppressions.extend(read.suppressions)
     return read.blocks
 
 
@@ -174,7 +177,12 @@ def read_hcl(path: str, text: str) -> HclFile:
         if child.type == "body":
             blocks.extend(builder.top_level(child))
     error = _first_error(root, document) if root.has_error else None
-    return HclFile(document, blocks, error)
+    found: list[Suppression] = []
+    if MARK in text:
+        from kms_hooks.sources.terraform.hcl_comments import suppressions
+
+        found = suppressions(document, root)
+    return HclFile(document, blocks, error, found)
 
 
 def _first_error(root: Node, document: HclDocument) -> tuple[str, Span] | None:

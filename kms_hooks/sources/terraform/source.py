@@ -99,8 +99,9 @@ class TerraformSource:
         state = self._modules.get(key)
         mine = os.path.normpath(file.path)
         if state is not None and mine in state.read:
-            # Its syntax errors were found when it was read for the module.
+            # Its syntax errors and suppressions were found when it was read for the module.
             file.errors.extend(state.read[mine].errors)
+            file.suppressions.extend(state.read[mine].suppressions)
         else:
             blocks = _reader(suffix)(file)
             if blocks is None:

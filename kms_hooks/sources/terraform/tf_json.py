@@ -11,13 +11,15 @@ extraction needs depends on the difference.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from kms_hooks.documents import JsonDocument
+from kms_hooks.locate.jsonpos import decoded_to_raw
 from kms_hooks.model import Path, Where
 from kms_hooks.sources.base import SourceFile
 from kms_hooks.sources.terraform.model import Attribute, Block, Expression
 from kms_hooks.sources.terraform.templates import parse_template
+from kms_hooks.suppress import MARK, Position, Suppression, in_text, read_directive
 
 # Top-level block types and how many labels each takes (Terraform's own language, not a
 # provider's schema).  Unknown top-level keys are not Terraform configuration.
@@ -119,4 +121,46 @@ def read_file(file: SourceFile) -> list[Block] | None:
     data, _ = file.json()
     if not is_configuration(data):
         return None
-    return read_blocks(JsonDocument(file.path, file.text, data))
+    document = JsonDocument(file.path, file.text, data)
+    if MARK in file.text:
+        file.suppressions.extend(comment_suppressions(document))
+    return read_blocks(document)
+
+
+def comment_suppressions(document: JsonDocument) -> list[Suppression]:
+    """`"//": "kms-hooks:ignore=KMS101 reason"` in an object (a block, a label level, the
+    root) covers that object."""
+    found: list[Suppression] = []
+    stack: list[tuple[Path, Any]] = [((), document.data)]
+    while stack:
+        at, node = stack.pop()
+        if isinstance(node, list):
+            stack.extend((at + (index,), item) for index, item in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        comment = node.get(_COMMENT)
+        texts = [(at + (_COMMENT,), comment)] if isinstance(comment, str) else [
+            (at + (_COMMENT, index), item) for index, item in enumerate(comment)
+            if isinstance(item, str)] if isinstance(comment, list) else []
+        for text_at, text in texts:
+            directive = read_directive(text) if MARK in text else None
+            if directive is not None:
+                span = document.span(at)
+                found.append(in_text(document.path, directive, _locator(document, text_at),
+                                     (span.line, span.column), (span.end_line, span.end_column),
+                                     '"//" property'))
+        stack.extend((at + (key,), value) for key, value in node.items() if key != _COMMENT)
+    return found
+
+
+def _locator(document: JsonDocument, at: Path) -> Callable[[int], Position]:
+    """Places an offset of a JSON string's value in the file, through its escapes."""
+    body = document.string_body(at)
+    if body is None:
+        span = document.span(at)
+        return lambda offset: (span.line, span.column)
+    start, raw = body
+    positions = decoded_to_raw(raw)
+    return lambda offset: document.line_map.line_col(
+        start + positions[min(offset, len(positions) - 1)])
