@@ -215,13 +215,18 @@ def test_hcl_comment_above_a_resource_covers_it(tmp_path: pathlib.Path, capsys: 
     assert silenced == [f"{17 + lines}:18: KMS108 by comment on line 12 (admin role)"]
 
 
-def test_hcl_comment_above_a_data_block_covers_every_statement(tmp_path: pathlib.Path,
-                                                               capsys: Cap) -> None:
-    path = write(tmp_path, "main.tf", hcl(above_data="# kms-hooks:ignore=KMS101,KMS106 CI\n"))
+@pytest.mark.parametrize(("above_data", "expected"), [
+    ("# kms-hooks:ignore=KMS101,KMS106 CI\n",
+     ["27:18: KMS101 by comment on line 23 (CI)", "30:18: KMS106 by comment on line 23 (CI)"]),
+    # Stacked comments each apply to the block below them.
+    ("# kms-hooks:ignore=KMS101 one\n# kms-hooks:ignore=KMS106 two\n",
+     ["28:18: KMS101 by comment on line 23 (one)", "31:18: KMS106 by comment on line 24 (two)"]),
+])
+def test_hcl_comment_above_a_data_block_covers_every_statement(
+        tmp_path: pathlib.Path, capsys: Cap, above_data: str, expected: list[str]) -> None:
+    path = write(tmp_path, "main.tf", hcl(above_data=above_data))
     _, findings, silenced, _ = run(capsys, str(path))
-    assert findings == ALL_HCL[:2]
-    assert silenced == ["27:18: KMS101 by comment on line 23 (CI)",
-                        "30:18: KMS106 by comment on line 23 (CI)"]
+    assert (findings, silenced) == (ALL_HCL[:2], expected)
 
 
 def test_hcl_comment_above_a_statement_block_covers_it(tmp_path: pathlib.Path,
@@ -242,15 +247,6 @@ def test_hcl_comment_above_an_attribute_covers_its_whole_value(tmp_path: pathlib
     _, findings, silenced, _ = run(capsys, str(write(tmp_path, "main.tf", text)))
     assert findings == [*ALL_HCL[:2], ("KMS106", 32, 18, "warning")]
     assert silenced == ["28:7: KMS101 by comment on line 26 (no reason given)"]
-
-
-def test_hcl_stacked_comments_both_apply(tmp_path: pathlib.Path, capsys: Cap) -> None:
-    path = write(tmp_path, "main.tf", hcl(above_data="# kms-hooks:ignore=KMS101 one\n"
-                                                     "# kms-hooks:ignore=KMS106 two\n"))
-    _, findings, silenced, _ = run(capsys, str(path))
-    assert findings == ALL_HCL[:2]
-    assert silenced == ["28:18: KMS101 by comment on line 23 (one)",
-                        "31:18: KMS106 by comment on line 24 (two)"]
 
 
 def test_hcl_directive_text_in_a_string_is_no_comment(tmp_path: pathlib.Path,

@@ -38,6 +38,15 @@ declare(
     ),
 )
 
+_UNUSED_GOOD = """\
+resource "aws_iam_role_policy" "app" {
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "kms:Decrypt", Resource = aws_kms_key.data.arn }]
+  })
+}
+"""
+
 declare(
     "KMS004", "unused-suppression", NOTE,
     "a kms-hooks:ignore suppression silences nothing, or names no rule",
@@ -56,25 +65,8 @@ declare(
             stays behind and would silence the next, different problem at that place without
             anyone reviewing it.  A misspelt rule id silences nothing at all.
         """,
-        bad="""
-            resource "aws_iam_role_policy" "app" {
-              # kms-hooks:ignore=KMS101 deploy role for every account's stacks
-              policy = jsonencode({
-                Version   = "2012-10-17"
-                Statement = [{ Effect = "Allow", Action = "kms:Decrypt",
-                               Resource = aws_kms_key.data.arn }]
-              })
-            }
-        """,
-        good="""
-            resource "aws_iam_role_policy" "app" {
-              policy = jsonencode({
-                Version   = "2012-10-17"
-                Statement = [{ Effect = "Allow", Action = "kms:Decrypt",
-                               Resource = aws_kms_key.data.arn }]
-              })
-            }
-        """,
+        bad=_UNUSED_GOOD.replace("{\n", "{\n  # kms-hooks:ignore=KMS101 deploy role\n", 1),
+        good=_UNUSED_GOOD,
         guidance="None: this rule is about kms-hooks' own suppressions (README: Suppressing "
                  "findings).",
     ),
