@@ -93,6 +93,9 @@ class Value:
     display: str | None = None
     kind: str | None = None
     fix: str | None = None
+    # The resource a reference names, in the file's own terms ("Resources/AppKey",
+    # "aws_kms_key.app"): how an access review names the key or role behind the value.
+    refers: str | None = None
 
     @property
     def shown(self) -> str:
@@ -155,6 +158,21 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """What a policy is attached to, or whose policy it is, where the file says so: the role,
+    user or group of an identity policy, the key of a key policy, the endpoint of an endpoint
+    policy.  `kind` is "role", "user", "group", "key", "endpoint", "function" or
+    "permission set"; `name` is how the file names it (`Resources/AppRole`,
+    `aws_iam_role.app`, a name as written), None when it cannot be known here."""
+
+    kind: str
+    name: str | None
+    written: str = ""  # the expression as written, for an unknown name
+    # The name is a resource of the file (its logical id, its address), not a name as written.
+    resource: bool = False
+
+
+@dataclass(frozen=True)
 class Policy:
     """One policy document in its context.
 
@@ -181,6 +199,7 @@ class Policy:
     # Messages start with the name: where the file position alone does not say which
     # resource a finding is about (a plan, a document shared by several resources).
     name_in_messages: bool = False
+    attached: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -62,14 +62,26 @@ def tags_from_filename(name: str) -> frozenset[str]:
     return frozenset(tags)
 
 
+class Tree(Protocol):
+    """The files around a file that is not read from disk (a git revision): a source that
+    reads a file's neighbours (a Terraform module's other files) reads them here."""
+
+    def listdir(self, directory: str) -> list[str]:
+        """The names of the files in `directory`."""
+
+    def file(self, path: str) -> SourceFile:
+        """The file at `path` (a directory given to `listdir` joined with a name)."""
+
+
 class SourceFile:
     """One file to check.  Its bytes come from disk, or from the caller (the git index).
 
     Parsed forms are cached here so that a file is parsed once, whichever sources look at it.
     """
 
-    def __init__(self, path: str, content: bytes | None = None) -> None:
+    def __init__(self, path: str, content: bytes | None = None, tree: Tree | None = None) -> None:
         self.path = path
+        self.tree = tree  # where its neighbours are, when not on disk
         self._content = content
         self._given = content is not None
         self._text: str | None = None

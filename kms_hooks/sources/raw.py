@@ -18,6 +18,7 @@ from kms_hooks.model import (
     IDENTITY,
     KEY,
     KEY_OR_ENDPOINT,
+    Attachment,
     Document,
     Path,
     Policy,
@@ -38,6 +39,8 @@ class Location:
     label: str  # what the document is, for -v
     aws_managed: str | None = None  # JMESPath on the holder: true for AWS managed policies
     title: str = ""  # what the name is preceded by in messages
+    # What the policy is attached to: (kind, JMESPath on the holder giving its name).
+    attached: tuple[tuple[str, str], ...] = ()
 
     def may_find(self, data: dict[str, Any]) -> bool:
         """Whether the expression can find anything: it starts at a top-level field the document
@@ -54,7 +57,8 @@ LOCATIONS = (
     Location("PolicyVersion", "Document", IDENTITY, "VersionId",
              "aws iam get-policy-version output", title="PolicyVersion "),
     # aws iam get-role-policy / get-user-policy / get-group-policy
-    Location("@", "PolicyDocument", IDENTITY, "PolicyName", "aws iam get-*-policy output"),
+    Location("@", "PolicyDocument", IDENTITY, "PolicyName", "aws iam get-*-policy output",
+             attached=(("role", "RoleName"), ("user", "UserName"), ("group", "GroupName"))),
     # aws kms get-key-policy: the policy is a JSON string
     Location("@", "Policy", KEY, "PolicyName", "aws kms get-key-policy output",
              title="key policy "),
@@ -68,6 +72,13 @@ LOCATIONS = (
     Location("Policies[].PolicyVersionList[?IsDefaultVersion] | []", "Document", IDENTITY,
              "VersionId", "the default version of a managed policy"),
 )
+
+# aws iam get-account-authorization-details: (list, kind, name, inline policies): the user,
+# group or role each inline policy, and each attached managed policy, belongs to.
+DETAILS = (("UserDetailList", "user", "UserName", "UserPolicyList"),
+           ("GroupDetailList", "group", "GroupName", "GroupPolicyList"),
+           ("RoleDetailList", "role", "RoleName", "RolePolicyList"))
+DETAILS_MANAGED = "AttachedManagedPolicies"
 
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -110,6 +121,7 @@ def _from_table(document: JsonDocument, data: Any, reader: Reader) -> Iterator[P
         return
     paths = _container_paths(data, {id(holder) for _, holder in found})
     managed_names = _managed_policy_names(data)
+    details = _detail_attachments(data)
     for location, holder in found:
         at = paths.get(id(holder))
         if at is None:
@@ -121,8 +133,11 @@ def _from_table(document: JsonDocument, data: Any, reader: Reader) -> Iterator[P
             name, aws_managed = managed_names.get(id(holder), (name, False))
         node = holder if location.field is None else holder[location.field]
         node_at = at if location.field is None else at + (location.field,)
+        attached = [Attachment(kind, str(named)) for kind, expression in location.attached
+                    if isinstance(named := search(expression, holder), (str, int))]
+        attached.extend(details.get(id(holder), ()))
         yield from _document(document, node, node_at, reader, location.kind, name,
-                             location.label, aws_managed)
+                             location.label, aws_managed, tuple(attached))
 
 
 def search(expression: str, data: Any) -> Any:
@@ -154,8 +169,32 @@ def _managed_policy_names(data: dict[str, Any]) -> dict[int, tuple[str, bool]]:
     return names
 
 
+def _detail_attachments(data: dict[str, Any]) -> dict[int, list[Attachment]]:
+    """Authorization details: the user, group or role of each inline policy entry, and those
+    a managed policy's versions are attached to (by id of the entry or version)."""
+    found: dict[int, list[Attachment]] = {}
+    by_arn: dict[str, list[Attachment]] = {}
+    for list_name, kind, name_field, inline in DETAILS:
+        for entry in data.get(list_name) or ():
+            if not isinstance(entry, dict):
+                continue
+            attachment = Attachment(kind, str(entry.get(name_field, "")) or None)
+            for policy in entry.get(inline) or ():
+                found.setdefault(id(policy), []).append(attachment)
+            for managed in entry.get(DETAILS_MANAGED) or ():
+                if isinstance(managed, dict) and isinstance(managed.get("PolicyArn"), str):
+                    by_arn.setdefault(managed["PolicyArn"], []).append(attachment)
+    if by_arn:
+        for policy in data.get("Policies") or ():
+            if isinstance(policy, dict) and policy.get("Arn") in by_arn:
+                for version in policy.get("PolicyVersionList") or ():
+                    found.setdefault(id(version), []).extend(by_arn[policy["Arn"]])
+    return found
+
+
 def _document(document: Document, node: Any, at: Path, reader: Reader, kind: str,
-              name: str, label: str, aws_managed: bool = False) -> Iterator[Policy]:
+              name: str, label: str, aws_managed: bool = False,
+              attached: tuple[Attachment, ...] = ()) -> Iterator[Policy]:
     where = Where(document, at)
     if isinstance(node, str):
         # A policy held as a JSON string (get-key-policy's Policy); URL-encoded in some dumps.
@@ -171,12 +210,13 @@ def _document(document: Document, node: Any, at: Path, reader: Reader, kind: str
             return  # a string that is not a policy: nothing to check
         embedded = EmbeddedJsonDocument(document, at, text, inner, mappable=not encoded)
         yield from _document(embedded, inner, (), Reader(inner_duplicates), kind, name, label,
-                             aws_managed)
+                             aws_managed, attached)
         return
     if not isinstance(node, dict):
         return
     yield read_policy(node, where, reader, kind, name, known_source=kind == KEY,
-                      aws_managed=aws_managed, note=f"{label}: checked as {kind} policy")
+                      aws_managed=aws_managed, note=f"{label}: checked as {kind} policy",
+                      attached=attached)
 
 
 def _bare_documents(document: JsonDocument, data: Any, reader: Reader) -> Iterator[Policy]:

@@ -183,22 +183,27 @@ class IntrinsicReader(Reader):
             return [Value(text, where, f"{shown} ({why} {json.dumps(text)})")
                     for text, why in self._parameter(name)] or [Value(None, where, shown)]
         kind = self.template.resource_type(name)
+        refers = f"Resources/{name}" if kind is not None else None
         if kind in KEY_TYPES:
-            return [Value(SPECIFIC, where, shown, "key-id", self.template.key_arn_fix(name))]
+            return [Value(SPECIFIC, where, shown, "key-id", self.template.key_arn_fix(name),
+                          refers)]
         if kind == ALIAS_TYPE:
-            return [Value(text, where, shown, "alias-name") for text in self._alias_names(name)]
-        return [Value(None, where, shown)]
+            return [Value(text, where, shown, "alias-name", refers=refers)
+                    for text in self._alias_names(name)]
+        return [Value(None, where, shown, refers=refers)]
 
     def _get_att(self, argument: Any, where: Where, shown: str) -> Value:
         logical_id, attribute = _get_att_parts(argument)
-        if self.template.resource_type(logical_id) in KEY_TYPES:
+        kind = self.template.resource_type(logical_id)
+        refers = f"Resources/{logical_id}" if kind is not None else None
+        if kind in KEY_TYPES:
             assert isinstance(logical_id, str)
             if attribute == "Arn":
-                return Value(KEY_ARN, where, shown, "key-arn")
+                return Value(KEY_ARN, where, shown, "key-arn", refers=refers)
             if attribute == "KeyId":
                 return Value(SPECIFIC, where, shown, "key-id",
-                             self.template.key_arn_fix(logical_id))
-        return Value(None, where, shown)
+                             self.template.key_arn_fix(logical_id), refers)
+        return Value(None, where, shown, refers=refers)
 
     def _parameter(self, name: str) -> list[tuple[str, str]]:
         """The values a parameter may take, as the template says: each of its AllowedValues, or

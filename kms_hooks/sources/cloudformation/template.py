@@ -17,6 +17,9 @@ from kms_hooks.model import (
     GUARDRAIL,
     IDENTITY,
     KEY,
+    SPECIFIC,
+    THIS_ACCOUNT,
+    Attachment,
     Document,
     Path,
     Policy,
@@ -58,32 +61,53 @@ class Place:
     # facts reported about the resource itself (given to its first policy only).
     attributes: tuple[tuple[str, str], ...] = ()
     reported_once: tuple[tuple[str, str], ...] = ()
+    # What the policy is attached to (Policy.attached): (kind, JMESPath on the resource
+    # selecting references or names), SELF for the resource that holds the policy.
+    attached: tuple[tuple[str, str], ...] = ()
 
+
+SELF = "@"
+# What a resource that holds a policy is, as a grantee or the owner of a key or endpoint policy.
+NOUNS = {"AWS::IAM::Role": "role", "AWS::IAM::User": "user", "AWS::IAM::Group": "group",
+         "AWS::SSO::PermissionSet": "permission set", "AWS::Serverless::Function": "function",
+         "AWS::Serverless::StateMachine": "state machine", "AWS::KMS::Key": "key",
+         "AWS::KMS::ReplicaKey": "key", "AWS::EC2::VPCEndpoint": "endpoint"}
+_TARGETS = (("role", "entries(Properties.Roles)"), ("user", "entries(Properties.Users)"),
+            ("group", "entries(Properties.Groups)"))
 
 PLACES = (
-    Place(("AWS::IAM::Policy",), "Properties", "PolicyDocument", IDENTITY, "an IAM policy"),
+    Place(("AWS::IAM::Policy",), "Properties", "PolicyDocument", IDENTITY, "an IAM policy",
+          attached=_TARGETS),
     Place(("AWS::IAM::ManagedPolicy",), "Properties", "PolicyDocument", IDENTITY,
-          "a managed policy"),
+          "a managed policy", attached=_TARGETS),
     Place(("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"),
-          "entries(Properties.Policies)", "PolicyDocument", IDENTITY, "an inline policy"),
+          "entries(Properties.Policies)", "PolicyDocument", IDENTITY, "an inline policy",
+          attached=(("", SELF),)),
     Place(("AWS::IAM::RolePolicy", "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy"),
-          "Properties", "PolicyDocument", IDENTITY, "an inline policy"),
+          "Properties", "PolicyDocument", IDENTITY, "an inline policy",
+          attached=(("role", "Properties.RoleName"), ("user", "Properties.UserName"),
+                    ("group", "Properties.GroupName"))),
     Place(("AWS::SSO::PermissionSet",), "Properties", "InlinePolicy", IDENTITY,
-          "a permission set's inline policy"),
+          "a permission set's inline policy", attached=(("", SELF),)),
     Place(("AWS::Serverless::Function", "AWS::Serverless::StateMachine"), "Properties",
-          "Policies", IDENTITY, "SAM Policies", form=SAM_POLICIES),
+          "Policies", IDENTITY, "SAM Policies", form=SAM_POLICIES, attached=(("", SELF),)),
     Place(("AWS::KMS::Key", "AWS::KMS::ReplicaKey"), "Properties", "KeyPolicy", KEY,
           "a key policy", default_when_absent=True,
           reported_once=(("bypass_policy_lockout_safety_check",
-                          "BypassPolicyLockoutSafetyCheck"),)),
+                          "BypassPolicyLockoutSafetyCheck"),), attached=(("", SELF),)),
     Place(("AWS::EC2::VPCEndpoint",), "Properties", "PolicyDocument", ENDPOINT,
           "a VPC endpoint policy", default_when_absent=True,
-          attributes=(("service_name", "ServiceName"),)),
+          attributes=(("service_name", "ServiceName"),), attached=(("", SELF),)),
     Place(("AWS::Organizations::Policy",), "Properties", "Content", GUARDRAIL,
           "an Organizations policy",
           when="contains(['SERVICE_CONTROL_POLICY', 'RESOURCE_CONTROL_POLICY'], "
                "Properties.Type)"),
 )
+# Managed policies attached from the other side: the roles, users and groups whose
+# ManagedPolicyArns name a managed policy of the template.
+ATTACHING = {"AWS::IAM::Role": "role", "AWS::IAM::User": "user", "AWS::IAM::Group": "group"}
+ATTACHING_PATH = "entries(Properties.ManagedPolicyArns)"
+
 _BY_TYPE: dict[str, list[Place]] = {}
 for _place in PLACES:
     for _type in _place.types:
@@ -157,6 +181,7 @@ def is_template(data: Any) -> bool:
 
 def _policies(document: Document, template: Template, reader: IntrinsicReader,
               suppressions: list[Suppression]) -> Iterator[Policy]:
+    attaching = _attaching(document, template, reader)
     for logical_id, resource in template.resources.items():
         if not isinstance(resource, dict):
             continue
@@ -168,16 +193,47 @@ def _policies(document: Document, template: Template, reader: IntrinsicReader,
         places = _BY_TYPE.get(kind) if isinstance(kind, str) else None
         if not places:
             continue
-        found = _Resource(document, template, reader, str(logical_id), resource)
+        found = _Resource(document, template, reader, str(logical_id), resource, attaching)
         for place in places:
             yield from found.policies(place)
+
+
+def _attaching(document: Document, template: Template,
+               reader: IntrinsicReader) -> dict[str, list[Attachment]]:
+    """For each resource that some role, user or group lists in ManagedPolicyArns (by a
+    reference), what lists it."""
+    found: dict[str, list[Attachment]] = {}
+    for logical_id, resource in template.resources.items():
+        noun = ATTACHING.get(str(resource.get("Type"))) if isinstance(resource, dict) else None
+        properties = resource.get("Properties") if noun is not None else None
+        if noun is None or not isinstance(properties, dict) \
+                or "ManagedPolicyArns" not in properties:
+            continue
+        where = Where(document, ("Resources", logical_id))
+        for item in _search(ATTACHING_PATH, resource) or ():
+            for value in reader.values(item, where) or ():
+                if value.refers is not None:
+                    found.setdefault(value.refers, []).append(
+                        Attachment(noun, f"Resources/{logical_id}", resource=True))
+    return found
+
+
+def _attachment(kind: str, value: Value) -> Attachment:
+    """What a reference or a name written in an attachment property names."""
+    if value.refers is not None:
+        return Attachment(kind, value.refers, resource=True)
+    text = value.text
+    if text is not None and SPECIFIC not in text and THIS_ACCOUNT not in text:
+        return Attachment(kind, text)
+    return Attachment(kind, None, value.shown)
 
 
 class _Resource:
     """One resource of the template and the policies it holds."""
 
     def __init__(self, document: Document, template: Template, reader: IntrinsicReader,
-                 logical_id: str, resource: dict[str, Any]) -> None:
+                 logical_id: str, resource: dict[str, Any],
+                 attaching: dict[str, list[Attachment]] | None = None) -> None:
         self.document = document
         self.template = template
         self.reader = reader
@@ -186,6 +242,7 @@ class _Resource:
         self.name = f"Resources/{logical_id}"
         self.resource_where = Where(document, self.at, key=True)  # its logical id
         self._paths: dict[int, Path] | None = None
+        self.attaching = (attaching or {}).get(self.name, [])
 
     def where(self, at: Path, key: bool = False) -> Where:
         return Where(self.document, at, key)
@@ -207,6 +264,7 @@ class _Resource:
             "known_source": place.kind == KEY,
             "attributes": self._attributes(place.attributes),
             "resource_where": self.resource_where,
+            "attached": self._attached(place),
         }
         found = list(self._policies(place, context))
         reported = self._attributes(place.reported_once)
@@ -247,6 +305,23 @@ class _Resource:
                 else:
                     yield from self._document(alternative, alternative_where, place.kind,
                                               note, context)
+
+    def _attached(self, place: Place) -> tuple[Attachment, ...]:
+        found: list[Attachment] = []
+        for kind, path in place.attached:
+            if path == SELF:
+                found.append(Attachment(NOUNS.get(str(self.resource.get("Type")), "resource"),
+                                        self.name, resource=True))
+                continue
+            node = _search(path, self.resource)
+            where = self.where(self.at)
+            for item in node if isinstance(node, list) else [node]:
+                if item is None or is_no_value(item):
+                    continue  # the property is absent
+                for value in self.reader.values(item, where) or [Value(None, where)]:
+                    found.append(_attachment(kind, value))
+        found.extend(self.attaching)
+        return tuple(dict.fromkeys(found))
 
     def _attributes(self, wanted: tuple[tuple[str, str], ...]) -> dict[str, Value]:
         properties = self.resource.get("Properties")
@@ -337,8 +412,10 @@ class _Resource:
         texts = self.reader.sub_texts(SAM_KMS_RESOURCE, {"keyId": key_id})
         shown = f"{template_name} with KeyId {_written(self.template, key_id)}"
         fix = f"KeyId: {self._key_id_fix(key_id)}"
-        resources = tuple(Value(text, key_where, shown, fix=fix) for text in texts) if texts \
-            else (Value(None, key_where, shown),)
+        refers = next((v.refers for v in self.reader.values(key_id, key_where) or ()
+                       if v.refers), None)
+        resources = tuple(Value(text, key_where, shown, fix=fix, refers=refers)
+                          for text in texts) if texts else (Value(None, key_where, shown),)
         statement = Statement(
             where=where.as_key(), sid=None, effect="Allow",
             actions=tuple(Value(action, where.as_key(), f"{action} ({template_name})")

@@ -45,13 +45,16 @@ from kms_hooks.model import (
     IDENTITY,
     KEY,
     KEY_OR_ENDPOINT,
+    SPECIFIC,
+    THIS_ACCOUNT,
+    Attachment,
     Grant,
     Policy,
     Statement,
     Subject,
     Value,
 )
-from kms_hooks.sources.terraform.model import Block, Expression, Module
+from kms_hooks.sources.terraform.model import Block, Expression, Module, Reference
 from kms_hooks.sources.terraform.policies import POLICY_DOCUMENT, DocumentReader, policy
 from kms_hooks.sources.terraform.resolve import Resolver
 from kms_hooks.sources.terraform.strings import Document, read_json_string
@@ -86,29 +89,64 @@ class Location:
     # (argument, values): the resource holds a policy of this kind only for these values
     # (absent or unknown: yes).
     only_if: tuple[str, tuple[str, ...]] | None = None
+    # What the policy is attached to (Policy.attached): (kind, argument of the resource that
+    # names it), SELF for the resource itself.
+    attached: tuple[tuple[str, str], ...] = ()
 
+
+SELF = "@"
+
+
+@dataclass(frozen=True)
+class Attaches:
+    """Resources that attach a policy resource from the other side: argument `policy` refers
+    to the policy, `targets` (kind, argument) to what it is attached to (SELF: this resource)."""
+
+    resource: str
+    policy: str
+    targets: tuple[tuple[str, str], ...]
+
+
+ATTACHES = (
+    Attaches("aws_iam_role_policy_attachment", "policy_arn", (("role", "role"),)),
+    Attaches("aws_iam_user_policy_attachment", "policy_arn", (("user", "user"),)),
+    Attaches("aws_iam_group_policy_attachment", "policy_arn", (("group", "group"),)),
+    Attaches("aws_iam_policy_attachment", "policy_arn",
+             (("role", "roles"), ("user", "users"), ("group", "groups"))),
+    Attaches("aws_iam_role", "managed_policy_arns", (("role", SELF),)),
+)
 
 LOCATIONS: tuple[Location, ...] = (
     Location("aws_iam_policy", "@", "policy", IDENTITY),
-    Location("aws_iam_role_policy", "@", "policy", IDENTITY),
-    Location("aws_iam_user_policy", "@", "policy", IDENTITY),
-    Location("aws_iam_group_policy", "@", "policy", IDENTITY),
-    Location("aws_iam_role", "inline_policy[]", "policy", IDENTITY),
-    Location("aws_ssoadmin_permission_set_inline_policy", "@", "inline_policy", IDENTITY),
-    Location("aws_kms_key", "@", "policy", KEY, default=True, facts=(_BYPASS,)),
-    Location("aws_kms_replica_key", "@", "policy", KEY, default=True, facts=(_BYPASS,)),
-    Location("aws_kms_external_key", "@", "policy", KEY, default=True, facts=(_BYPASS,)),
+    Location("aws_iam_role_policy", "@", "policy", IDENTITY, attached=(("role", "role"),)),
+    Location("aws_iam_user_policy", "@", "policy", IDENTITY, attached=(("user", "user"),)),
+    Location("aws_iam_group_policy", "@", "policy", IDENTITY, attached=(("group", "group"),)),
+    Location("aws_iam_role", "inline_policy[]", "policy", IDENTITY, attached=(("role", SELF),)),
+    Location("aws_ssoadmin_permission_set_inline_policy", "@", "inline_policy", IDENTITY,
+             attached=(("permission set", "permission_set_arn"),)),
+    Location("aws_kms_key", "@", "policy", KEY, default=True, facts=(_BYPASS,),
+             attached=(("key", SELF),)),
+    Location("aws_kms_replica_key", "@", "policy", KEY, default=True, facts=(_BYPASS,),
+             attached=(("key", SELF),)),
+    Location("aws_kms_external_key", "@", "policy", KEY, default=True, facts=(_BYPASS,),
+             attached=(("key", SELF),)),
     Location("aws_kms_replica_external_key", "@", "policy", KEY, default=True,
-             facts=(_BYPASS,)),
-    Location("aws_kms_key_policy", "@", "policy", KEY, facts=(_BYPASS,)),
+             facts=(_BYPASS,), attached=(("key", SELF),)),
+    Location("aws_kms_key_policy", "@", "policy", KEY, facts=(_BYPASS,),
+             attached=(("key", "key_id"),)),
     Location("aws_vpc_endpoint", "@", "policy", ENDPOINT, default=True,
-             facts=(Fact("service_name", "service_name"),)),
+             facts=(Fact("service_name", "service_name"),), attached=(("endpoint", SELF),)),
     Location("aws_vpc_endpoint_policy", "@", "policy", ENDPOINT,
-             facts=(Fact("service_name", "vpc_endpoint_id", via="service_name"),)),
+             facts=(Fact("service_name", "vpc_endpoint_id", via="service_name"),),
+             attached=(("endpoint", "vpc_endpoint_id"),)),
     Location("aws_organizations_policy", "@", "content", GUARDRAIL,
              only_if=("type", ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"))),
 )
 GRANT_RESOURCE = "aws_kms_grant"
+
+_ATTACHES: dict[str, list[Attaches]] = {}
+for _attaches in ATTACHES:
+    _ATTACHES.setdefault(_attaches.resource, []).append(_attaches)
 
 _BY_RESOURCE: dict[str, list[Location]] = {}
 for _location in LOCATIONS:
@@ -116,7 +154,7 @@ for _location in LOCATIONS:
 
 # The resource and data source types extraction reads: readers of large inputs (plans) may
 # build blocks for these alone.
-RESOURCE_TYPES = frozenset(_BY_RESOURCE) | {GRANT_RESOURCE}
+RESOURCE_TYPES = frozenset(_BY_RESOURCE) | {GRANT_RESOURCE} | frozenset(_ATTACHES)
 DATA_TYPES = frozenset({POLICY_DOCUMENT, "aws_kms_key", "aws_kms_alias", "aws_caller_identity",
                         "aws_partition", "aws_region"})
 REFERENCED_RESOURCE_TYPES = frozenset({"aws_kms_alias"})
@@ -163,6 +201,7 @@ class _Use:
     resource: Block
     name: str
     facts: dict[str, Value]
+    attached: tuple[Attachment, ...] = ()
 
 
 @dataclass
@@ -171,13 +210,60 @@ class _Extraction:
     resolver: Resolver = field(init=False)
     documents: DocumentReader = field(init=False)
     uses: dict[int, list[_Use]] = field(default_factory=dict)
+    # Policy resources attached from the other side, by id of the policy's block.
+    attaching: dict[int, list[Attachment]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.resolver = Resolver(self.module)
         self.documents = DocumentReader(self.resolver)
 
+    def _attachments(self) -> None:
+        for block in self.module.blocks:
+            if block.type != "resource" or not block.labels:
+                continue
+            for attaches in _ATTACHES.get(block.labels[0], ()):
+                written = block.get(attaches.policy)
+                if written is None:
+                    continue
+                targets = [t for t in (self._referenced_block_of(v) for v in
+                                       self.resolver.references(written)) if t is not None]
+                if not targets:
+                    continue
+                found = [a for kind, argument in attaches.targets
+                         for a in self._named(block, kind, argument)]
+                for target in targets:
+                    self.attaching.setdefault(id(target), []).extend(found)
+
+    def _referenced_block_of(self, reference: Reference) -> Block | None:
+        return self.resolver.target(reference)[0]
+
+    def _named(self, block: Block, kind: str, argument: str) -> list[Attachment]:
+        """What argument `argument` of `block` names (SELF: the block itself)."""
+        if argument == SELF:
+            return [Attachment(kind, block.name, resource=True)]
+        written = block.get(argument)
+        if written is None:
+            return []
+        found = []
+        for value in self.resolver.values(written):
+            if value.refers is not None:
+                found.append(Attachment(kind, value.refers, resource=True))
+            elif value.text is not None and SPECIFIC not in value.text \
+                    and THIS_ACCOUNT not in value.text:
+                found.append(Attachment(kind, value.text))
+            else:
+                found.append(Attachment(kind, None, value.shown))
+        return found
+
+    def _attached(self, location: Location, block: Block) -> tuple[Attachment, ...]:
+        found = [a for kind, argument in location.attached
+                 for a in self._named(block, kind, argument)]
+        found.extend(self.attaching.get(id(block), ()))
+        return tuple(dict.fromkeys(found))
+
     def subjects(self) -> list[Subject]:
         found: list[Subject] = []
+        self._attachments()
         with_own_policy = self._endpoints_with_policy_resource()
         for block in self.module.blocks:
             if block.type != "resource" or not block.labels:
@@ -214,10 +300,11 @@ class _Extraction:
         if not self._applies(location, block):
             return
         facts = self._facts(location, block)
+        attached = self._attached(location, block)
         for index, holder, suffix in _holders(location, block):
             name = block.name + suffix
             context: dict[str, Any] = dict(known_source=location.kind == KEY, attributes=facts,
-                                           resource_where=block.where)
+                                           resource_where=block.where, attached=attached)
             written = holder.get(location.field)
             if written is None or (written.is_literal and written.literal is None):
                 if location.default and not policy_elsewhere:
@@ -229,7 +316,7 @@ class _Extraction:
             target = self.documents.document_block(followed)
             if target is not None:
                 self.uses.setdefault(id(target), []).append(
-                    _Use(location.kind, block, name, facts))
+                    _Use(location.kind, block, name, facts, attached))
                 continue
             written_as = f"{followed.call[0]}(...)" if followed.call is not None else "JSON"
             document = None
@@ -333,9 +420,11 @@ class _Extraction:
                     else f"checked as {kind_name}")
             if not document.complete:
                 note += " (dynamic statement blocks are not expanded)"
+            attached = tuple(dict.fromkeys(a for use in group for a in use.attached))
             yield policy(document, first.kind, f"{block.name} (the policy of {users})",
                          block.where, note=note, known_source=first.kind == KEY,
-                         attributes=first.facts, resource_where=first.resource.where)
+                         attributes=first.facts, resource_where=first.resource.where,
+                         attached=attached)
 
     def _unused(self, block: Block, document: Document, users: list[str]) -> Iterator[Policy]:
         where = "used by " + ", ".join(sorted(set(users))) if users else \

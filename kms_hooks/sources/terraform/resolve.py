@@ -11,6 +11,7 @@ Works on the Terraform model only, whichever reader built it.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator
 
 from kms_hooks.model import SPECIFIC, THIS_ACCOUNT, Value, Where
@@ -136,6 +137,14 @@ class Resolver:
         return [self.value(expression, depth)]
 
     def _reference(self, reference: Reference, where: Where, depth: int) -> Value:
+        value = self._referenced(reference, where, depth)
+        block, _ = self.target(reference)
+        if block is not None:
+            # The resource behind the value, by its address: how an access review names it.
+            return replace(value, refers=block.name)
+        return value
+
+    def _referenced(self, reference: Reference, where: Where, depth: int) -> Value:
         display = reference.text
         parts = _steps(reference.parts)
         if len(parts) >= 3 and parts[0] == "data":

@@ -134,7 +134,8 @@ class TerraformSource:
         paths = [file.path]
         read: dict[str, SourceFile] = {}
         try:
-            names = sorted(os.listdir(directory or "."))
+            names = sorted(file.tree.listdir(directory) if file.tree is not None
+                           else os.listdir(directory or "."))
         except OSError:
             names = []
         for name in names:
@@ -143,7 +144,8 @@ class TerraformSource:
                 if name == mine:
                     module.blocks.extend(blocks)
                 continue
-            sibling = SourceFile(os.path.join(directory, name))
+            sibling = file.tree.file(os.path.join(directory, name)) if file.tree is not None \
+                else SourceFile(os.path.join(directory, name))
             try:
                 found = _reader(suffix)(sibling)
             except ParseError:
