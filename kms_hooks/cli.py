@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 FORMAT_CHOICES = ("text", "json", "sarif", "github")
 INSTALL_HOOK = "install-git-hook"
+ACCESS = "access"
 
 
 def build_parser(prog: str) -> argparse.ArgumentParser:
@@ -82,6 +83,10 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == [INSTALL_HOOK]:
         return install_git_hook(prog, argv[1:])
+    if argv[:1] == [ACCESS]:
+        from kms_hooks.access_command import main as access
+
+        return access(prog, argv[1:], HOOKS[prog])
     args = build_parser(prog).parse_args(argv)
     if args.list_rules:
         from kms_hooks.rules.docs import rule_table, rules_json

@@ -254,3 +254,99 @@ def install_hook() -> str:
     mode = os.stat(path).st_mode
     os.chmod(path, mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return path
+
+
+# ----------------------------------------------------------------------------------------------
+# Two sides of a change, file by file (the access review)
+
+
+class RevisionTree:
+    """The files of a revision (or of the index, with `rev` None), read on demand: the
+    neighbours of a file read at that revision come from there too, not from disk."""
+
+    def __init__(self, rev: str | None, top: str) -> None:
+        self.rev = rev
+        self.top = top
+        self._listed: dict[str, dict[str, str]] = {}  # directory -> name -> blob
+
+    def listdir(self, directory: str) -> list[str]:
+        return sorted(self._entries(directory))
+
+    def file(self, path: str) -> SourceFile:
+        blob = self._entries(os.path.dirname(path)).get(os.path.basename(path))
+        if blob is None:
+            raise GitError(f"{path}: not in {self.rev or 'the index'}")
+        return SourceFile(path, content=read_blobs([blob])[blob], tree=self)
+
+    def files(self, directory: str) -> list[SourceFile]:
+        """Every file of one directory (not its subdirectories), with its content."""
+        entries = self._entries(directory)
+        contents = read_blobs(list(entries.values())) if entries else {}
+        return [SourceFile(os.path.normpath(os.path.join(directory, name)),
+                           content=contents[blob], tree=self)
+                for name, blob in sorted(entries.items())]
+
+    def _entries(self, directory: str) -> dict[str, str]:
+        key = os.path.normpath(directory or ".")
+        if key not in self._listed:
+            self._listed[key] = self._list(key)
+        return self._listed[key]
+
+    def _list(self, directory: str) -> dict[str, str]:
+        relative = os.path.relpath(os.path.abspath(directory), self.top)
+        if relative.startswith(".."):
+            return {}
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        if self.rev is None:
+            raw = git(["ls-files", "-s", "-z", "--full-name", "--", prefix or "."], cwd=self.top)
+        else:
+            raw = git(["ls-tree", "-z", "--full-name", self.rev, "--", prefix or "."],
+                      cwd=self.top)
+        found: dict[str, str] = {}
+        for entry in raw.split(b"\0"):
+            if not entry:
+                continue
+            header, _, name_bytes = entry.partition(b"\t")
+            parts = header.decode("ascii").split()
+            name = os.fsdecode(name_bytes)
+            if self.rev is None:
+                mode, blob = parts[0], parts[1]
+            else:
+                mode, kind, blob = parts[0], parts[1], parts[2]
+                if kind != "blob":
+                    continue
+            if mode in _SKIPPED_MODES or not name.startswith(prefix) or "/" in name[len(prefix):]:
+                continue
+            found[name[len(prefix):]] = blob
+        return found
+
+
+def changed_directories(base: str, staged: bool, paths: Sequence[str] = ()) -> list[str]:
+    """The directories (relative to the current directory) holding a file added, changed or
+    deleted since `base`: in the index with `staged`, else in the working tree (untracked files
+    included)."""
+    top = _work_tree()
+    limit = [os.path.relpath(os.path.abspath(p), top) for p in paths]
+    args = ["diff", "--name-only", "-z", "--no-renames", "--no-ext-diff"]
+    if staged:
+        args.append("--cached")
+    names = _names(git([*args, base, "--", *limit], cwd=top))
+    if not staged:
+        names += _names(git(["ls-files", "-z", "--others", "--exclude-standard", "--", *limit],
+                            cwd=top))
+    return sorted({os.path.dirname(_from_top(top, name)) or "." for name in names})
+
+
+def work_tree_files(directory: str) -> list[SourceFile]:
+    """The files of one directory of the working tree (not its subdirectories) that git
+    tracks or would track."""
+    listed = git(["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+                 cwd=directory or ".")
+    found = []
+    for name in sorted(set(_names(listed))):
+        if "/" in name:
+            continue
+        path = os.path.normpath(os.path.join(directory, name))
+        if os.path.isfile(path) and not os.path.islink(path):
+            found.append(SourceFile(path))
+    return found
