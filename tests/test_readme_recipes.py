@@ -221,3 +221,42 @@ def test_pre_commit_recipe_on_terraform_hcl(installed: Shell, hook_repository: p
     assert "infra/main.tf:8:19: KMS102 error" in done.stdout
     assert "infra/main.tf:19:22: KMS201 error" in done.stdout
     assert "terraform.tfvars" not in done.stdout
+
+
+def test_access_review_recipe(installed: Shell, tmp_path: pathlib.Path) -> None:
+    """The worked example: main holds a key and a role; the pull request gives the role decrypt
+    on the key and, by a "*", on every key in any account."""
+    found = blocks("Access review")
+    base, added, step = [text for language, text in found if language == "yaml"]
+    [(_, typed)] = [b for b in found if b[0] == ""]
+    origin = tmp_path / "origin.git"
+    installed.git(tmp_path, "init", "-q", "--bare", str(origin))
+    repo = installed.new_repo(tmp_path / "repo", {"reports.yaml": base})
+    installed.git(repo, "add", "-A")
+    installed.git(repo, "commit", "-q", "-m", "reports")
+    installed.git(repo, "remote", "add", "origin", str(origin))
+    installed.git(repo, "push", "-q", "origin", "main")
+    installed.git(repo, "checkout", "-q", "-b", "read-reports")
+    (repo / "reports.yaml").write_text(base + added)
+    installed.git(repo, "commit", "-q", "-a", "-m", "read reports")
+
+    # Each `$ command` prints what follows it, up to the next command.
+    runs = re.findall(r"^\$ (.*)\n((?:(?!\$ ).*\n)*)", typed, re.M)
+    assert len(runs) == 2
+    for command, expected in runs:
+        done = installed(command, repo)
+        assert (done.returncode, done.stdout) == (0, expected), done.stderr
+    text = section("Access review")
+    gate = re.search(r"`(kms-policies access [^`]+ use)`\s+exits 1", text)
+    passing = re.search(r"with\s+`(--fail-on-new-access manage,grants)`\s+it passes", text)
+    assert gate is not None and passing is not None
+    assert installed(gate.group(1), repo).returncode == 1
+    assert installed(f"kms-policies access --diff-base main {passing.group(1)}",
+                     repo).returncode == 0
+
+    [workflow_step] = yaml.safe_load(step)
+    summary = tmp_path / "summary.md"
+    summary.write_text("")
+    done = installed(workflow_step["run"], repo, GITHUB_STEP_SUMMARY=str(summary))
+    assert done.returncode == 0, done.stderr
+    assert summary.read_text() == runs[1][1]
