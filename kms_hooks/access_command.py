@@ -24,7 +24,8 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
                     "change adds, widens, narrows or removes.")
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="files to review; a directory is walked (git-tracked files inside "
-                             "a git work tree); with --diff-base or --staged, limits the change")
+                             "a git work tree); no PATH: the current directory; with "
+                             "--diff-base or --staged, limits the change")
     parser.add_argument("--diff-base", metavar="REV",
                         help="compare with the merge base of REV and HEAD")
     parser.add_argument("--staged", action="store_true",
@@ -32,9 +33,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
                              "or with --diff-base)")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="output format (default: text)")
-    parser.add_argument("--output", metavar="FILE",
-                        help="append the report to FILE (such as $GITHUB_STEP_SUMMARY) instead "
-                             "of printing it")
+    parser.add_argument("--output-file", metavar="FILE",
+                        help="write the report to FILE (such as $GITHUB_STEP_SUMMARY) instead "
+                             "of standard output")
     parser.add_argument("--fail-on-new-access", metavar="CLASS[,CLASS]", default="",
                         help="exit 1 when the change adds or widens access of these classes ("
                              + ", ".join(CLASSES) + ", or all)")
@@ -63,11 +64,11 @@ def main(prog: str, argv: Sequence[str], sources: tuple[str, ...]) -> int:
             gate = grows(changes, classes)
             summary = _count(changes)
         else:
-            found, errors = review(_files(args.paths), _sources(args.config, sources))
+            found, errors = review(_files(args.paths or ["."]), _sources(args.config, sources))
             report = renderers(args.format)[0](found)
             gate = grows([Change("added", row) for row in found], classes)
             summary = f"{len(found)} access row{'s' if len(found) != 1 else ''}"
-        _write(report, args.output)
+        _write(report, args.output_file)
     except UsageError as error:
         print(f"{prog} access: error: {error}", file=sys.stderr)
         return 2
@@ -166,7 +167,7 @@ def _write(report: str, output: str | None) -> None:
     from kms_hooks.config import UsageError
 
     try:
-        with open(output, "a", encoding="utf-8") as handle:
+        with open(output, "w", encoding="utf-8") as handle:
             handle.write(report)
     except OSError as error:
-        raise UsageError(f"--output {output}: {error.strerror or error}") from None
+        raise UsageError(f"cannot write {output}: {error.strerror or error}") from None

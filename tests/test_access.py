@@ -389,14 +389,13 @@ def test_markdown_groups_by_grantee_with_widened_and_added_first_and_escapes(
 """
 
 
-def test_output_appends_to_a_file_and_bad_classes_are_usage_errors(
+def test_output_file_and_bad_classes_are_usage_errors(
         repo: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(repo, "stack.yaml", TEMPLATE)
     summary = repo / "summary.md"
-    summary.write_text("before\n")
-    status, out, _ = run(capsys, "--format", "markdown", "--output", str(summary), "stack.yaml")
+    status, out, _ = run(capsys, "--format", "markdown", "--output-file", str(summary))
     assert status == 0 and out == ""
-    assert summary.read_text().startswith("before\n### KMS access\n")
+    assert summary.read_text().startswith("### KMS access\n\n**Resources/AppRole (stack.yaml)**")
     status, _, err = run(capsys, "--fail-on-new-access", "use,everything", "stack.yaml")
     assert status == 2
     assert "not 'everything'" in err
