@@ -56,17 +56,83 @@ def test_kms101_deny_is_never_reported(capsys: Cap, tmp_path: pathlib.Path) -> N
 
 
 @pytest.mark.parametrize("condition", [
-    '{"StringEquals": {"aws:ResourceAccount": "111122223333"}}',
     '{"StringEquals": {"aws:resourceorgid": "o-a1b2c3d4e5"}}',
     '{"ForAnyValue:StringLike": {"aws:ResourceOrgPaths": "o-a1b2c3d4e5/r-ab12/*"}}',
-    '{"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}',
+    '{"StringLike": {"aws:ResourceAccount": "1111*"}}',
 ])
 def test_kms101_resource_perimeter_lowers_error_to_warning(capsys: Cap, tmp_path: pathlib.Path,
                                                            condition: str) -> None:
     text = policy(stmt('"kms:Decrypt"', extra=f', "Condition": {condition}'))
     [finding] = check(capsys, write(tmp_path, "p.json", text))
-    assert (finding["rule"], finding["severity"]) == ("KMS101", "warning")
-    assert "perimeter" in finding["message"]
+    assert (finding["rule"], finding["line"], finding["column"], finding["severity"]) == (
+        "KMS101", *at(text, '"*"'), "warning")
+    assert "admits, not only the keys this principal needs" in finding["message"]
+
+
+# One perimeter, one verdict: pinned to the caller's own account or organization, or to named
+# accounts, a statement on "*" or on a wildcard-account pattern is the same as
+# arn:aws:kms:*:ACCOUNT:key/*.
+_PINNED = [
+    '{"StringEquals": {"aws:ResourceAccount": "111122223333"}}',
+    '{"StringEquals": {"aws:ResourceAccount": ["111122223333", "444455556666"]}}',
+    '{"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}',
+    '{"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}',
+    '{"ForAnyValue:StringLike": {"aws:ResourceOrgPaths": "${aws:PrincipalOrgID}/*"}}',
+    '{"StringEquals": {"aws:ResourceOrgID": "o-a1b2c3d4e5", "aws:ResourceAccount": "${aws:PrincipalAccount}"}}',
+]
+
+
+@pytest.mark.parametrize("condition", _PINNED)
+@pytest.mark.parametrize("resource", ['"*"', '"arn:aws:kms:*:*:key/*"', '"arn:aws:kms:us-east-1:*:*"'])
+def test_perimeter_pinned_to_accounts_is_no_kms101_and_no_kms104(
+        capsys: Cap, tmp_path: pathlib.Path, condition: str, resource: str) -> None:
+    text = policy(stmt('["kms:Decrypt", "kms:DescribeKey"]', resource, extra=f', "Condition": {condition}'))
+    assert run(capsys, tmp_path, text) == []
+
+
+def test_perimeter_variable_without_version_is_literal_text(capsys: Cap, tmp_path: pathlib.Path) -> None:
+    # No "Version": "2012-10-17": ${aws:PrincipalAccount} is literal text, which names no
+    # account of ours; the perimeter is closed but not known to be the caller's own.
+    text = policy(stmt('"kms:Decrypt"', extra=', "Condition": {"StringEquals": '
+                                              '{"aws:ResourceAccount": "${aws:PrincipalAccount}"}}'),
+                  version='"2008-10-17"')
+    assert run(capsys, tmp_path, text) == [("KMS101", *at(text, '"*"'), "warning")]
+
+
+@pytest.mark.parametrize("key, value", [("aws:ResourceAccount", "${aws:PrincipalAccount}"),
+                                        ("aws:ResourceOrgID", "${aws:PrincipalOrgID}"),
+                                        ("aws:ResourceAccount", "111122223333")])
+def test_perimeter_deny_in_the_same_policy_pins_like_a_condition(
+        capsys: Cap, tmp_path: pathlib.Path, key: str, value: str) -> None:
+    text = policy(
+        stmt('"kms:Decrypt"'),
+        stmt('"kms:Decrypt"', '"arn:aws:kms:*:*:key/*"'),
+        stmt('"kms:*"', effect="Deny",
+             extra=f', "Condition": {{"StringNotEquals": {{"{key}": "{value}"}}}}'),
+    )
+    assert run(capsys, tmp_path, text) == []
+
+
+def test_perimeter_kms101_and_kms104_agree_on_an_organization(capsys: Cap, tmp_path: pathlib.Path) -> None:
+    condition = ', "Condition": {"StringEquals": {"aws:ResourceOrgID": "o-a1b2c3d4e5"}}'
+    text = policy(stmt('"kms:Decrypt"', '["*", "arn:aws:kms:*:*:key/*"]', extra=condition))
+    findings = check(capsys, write(tmp_path, "p.json", text))
+    assert located(findings) == [("KMS101", *at(text, '"*"'), "warning"),
+                                 ("KMS104", *at(text, '"arn:aws:kms:*:*:key/*"'), "warning")]
+    assert all("aws:ResourceOrgID o-a1b2c3d4e5 admits" in f["message"] for f in findings)
+
+
+def test_perimeter_literal_accounts_are_kms105_when_untrusted(capsys: Cap, tmp_path: pathlib.Path) -> None:
+    text = policy(
+        stmt('"kms:Decrypt"', extra=', "Condition": {"StringEquals": {"aws:ResourceAccount": '
+                                    '["111122223333", "444455556666"]}}'),
+        stmt('"kms:*"', effect="Deny",
+             extra=', "Condition": {"StringNotEquals": {"aws:ResourceAccount": "777788889999"}}'))
+    assert run(capsys, tmp_path, text) == []
+    findings = check(capsys, write(tmp_path, "policy.json", text), "--trusted-account", "111122223333")
+    assert located(findings) == [("KMS105", *at(text, '"444455556666"'), "warning"),
+                                 ("KMS105", *at(text, '"777788889999"'), "warning")]
+    assert "resource perimeter admits keys in account 444455556666" in findings[0]["message"]
 
 
 @pytest.mark.parametrize("condition", [
@@ -163,11 +229,26 @@ def test_kms104_not_for_a_pattern_fixed_to_one_account(capsys: Cap, tmp_path: pa
     assert run(capsys, tmp_path, policy(stmt('"kms:Decrypt"', f'"{pattern}"'))) == []
 
 
-def test_kms104_warning_for_metadata_and_silent_with_perimeter(capsys: Cap, tmp_path: pathlib.Path) -> None:
+def test_kms104_warning_for_metadata_and_pinned_perimeter(capsys: Cap, tmp_path: pathlib.Path) -> None:
     text = policy(stmt('"kms:DescribeKey"', '"arn:aws:kms:*:*:key/*"'),
                   stmt('"kms:Decrypt"', '"arn:aws:kms:*:*:key/*"',
-                       extra=', "Condition": {"StringEquals": {"aws:ResourceOrgID": "o-abc"}}'))
+                       extra=', "Condition": {"StringEquals": {"aws:ResourceAccount": "111122223333"}}'))
     assert run(capsys, tmp_path, text) == [("KMS104", *at(text, '"arn:aws:kms:*:*:key/*"'), "warning")]
+
+
+@pytest.mark.parametrize("pattern", ["arn:aws:kms:*:*:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                                     "arn:aws:kms:*:*:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+                                     "arn:aws:kms:us-east-1:*:key/${aws:PrincipalTag/KmsKeyId}",
+                                     "arn:*:kms:*:*:key/${aws:PrincipalTag/KmsKeyId}"])
+def test_kms104_not_for_a_specific_key_behind_wildcards(capsys: Cap, tmp_path: pathlib.Path,
+                                                       pattern: str) -> None:
+    assert run(capsys, tmp_path, policy(stmt('"kms:Decrypt"', f'"{pattern}"'))) == []
+
+
+@pytest.mark.parametrize("pattern", ["arn:aws:kms:*:*:key/mrk-*", "arn:aws:kms:*:*:key/1234abcd-*"])
+def test_kms104_for_a_wildcard_key_id_part(capsys: Cap, tmp_path: pathlib.Path, pattern: str) -> None:
+    text = policy(stmt('"kms:Decrypt"', f'"{pattern}"'))
+    assert run(capsys, tmp_path, text) == [("KMS104", *at(text, f'"{pattern}"'), "error")]
 
 
 # KMS105 -----------------------------------------------------------------------------------------
@@ -217,11 +298,18 @@ def test_kms108_reports_every_kms_action_instead_of_kms106_and_kms107(capsys: Ca
     ]
 
 
-def test_kms107_create_key_without_condition_points_at_the_statement(capsys: Cap, tmp_path: pathlib.Path) -> None:
-    text = policy(stmt('"kms:CreateKey"'),
+def test_kms107_create_key_without_condition_points_at_the_action(capsys: Cap, tmp_path: pathlib.Path) -> None:
+    text = policy(stmt('["kms:Decrypt", "kms:CreateKey"]', f'"{KEY}"'),
+                  stmt('["kms:Describe*", "kms:Create*"]'),
                   stmt('"kms:CreateKey"', extra=', "Condition": {"StringEquals": '
                                                 '{"kms:KeySpec": "SYMMETRIC_DEFAULT"}}'))
-    assert run(capsys, tmp_path, text) == [("KMS107", *at(text, '{"Effect"'), "warning")]
+    findings = check(capsys, write(tmp_path, "p.json", text))
+    assert [f for f in located(findings) if f[0] == "KMS107"] == [
+        ("KMS107", *at(text, '"kms:Create*"'), "warning")]
+    [kms107] = [f for f in findings if f["rule"] == "KMS107"]
+    assert "(through kms:Create*)" in kms107["message"]
+    text = policy(stmt('"kms:CreateKey"'))
+    assert run(capsys, tmp_path, text) == [("KMS107", *at(text, '"kms:CreateKey"'), "warning")]
 
 
 # KMS109 -----------------------------------------------------------------------------------------
@@ -294,3 +382,26 @@ def test_statements_on_other_services_resources_grant_no_kms_action(capsys: Cap,
     text = policy(stmt('"*"', role), stmt('"kms:PutKeyPolicy"', role), stmt('"kms:CreateGrant"', role),
                   '{"Effect": "Allow", "NotAction": "iam:*", "Resource": ' + role + '}')
     assert run(capsys, tmp_path, text) == []
+
+
+def test_kms111_truncated_action_suggests_the_actions_it_starts(capsys: Cap, tmp_path: pathlib.Path) -> None:
+    text = policy(stmt('["kms:ReEncrypt", "kms:GenerateDataKeyPairWith"]', f'"{KEY}"'))
+    findings = check(capsys, write(tmp_path, "p.json", text))
+    assert located(findings) == [("KMS111", *at(text, '"kms:ReEncrypt"'), "error"),
+                                 ("KMS111", *at(text, '"kms:GenerateDataKeyPairWith"'), "error")]
+    assert findings[0]["message"] == ("kms:ReEncrypt is not a KMS action: did you mean "
+                                      "kms:ReEncryptFrom or kms:ReEncryptTo (or kms:ReEncrypt*)?")
+    assert "kms:GenerateDataKeyPairWithoutPlaintext (or" in findings[1]["message"]
+
+
+@pytest.mark.parametrize("resource", ["arn:aws:kms:${aws:RequestedRegion}:111122223333:key/*",
+                                      "arn:aws:kms:us-east-1:111122223333:key/${aws:PrincipalTag/KmsKeyId}"])
+def test_kms102_policy_variable_without_version_is_literal_text(capsys: Cap, tmp_path: pathlib.Path,
+                                                                resource: str) -> None:
+    text = policy(stmt('"kms:Decrypt"', f'"{resource}"'), version='"2008-10-17"')
+    findings = check(capsys, write(tmp_path, "p.json", text))
+    assert located(findings) == [("KMS102", *at(text, f'"{resource}"'), "error")]
+    assert 'is literal text here, not a policy variable, because the policy has no "Version": ' \
+           '"2012-10-17"' in findings[0]["message"]
+    # With the version it is a variable: one key, or keys of this account.
+    assert run(capsys, tmp_path, policy(stmt('"kms:Decrypt"', f'"{resource}"'))) == []

@@ -31,7 +31,7 @@ def test_every_resource_type_is_read_with_its_kind(capsys: pytest.CaptureFixture
         "resources/main.tf.json:18:133: KMS103",  # aws_iam_user_policy, ${aws_kms_alias.data.arn}
         "resources/main.tf.json:24:102: KMS108",  # aws_iam_group_policy
         "resources/main.tf.json:34:106: KMS106",  # aws_iam_role inline_policy
-        "resources/main.tf.json:43:73: KMS107",  # aws_ssoadmin_permission_set_inline_policy
+        "resources/main.tf.json:43:109: KMS107",  # aws_ssoadmin_permission_set_inline_policy
         "resources/main.tf.json:49:279: KMS201",  # aws_kms_key
         "resources/main.tf.json:64:66: KMS202",  # aws_kms_replica_key
         "resources/main.tf.json:70:47: KMS203",  # aws_kms_external_key, no policy

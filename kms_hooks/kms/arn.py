@@ -113,6 +113,12 @@ def classify(text: str) -> Resource:
     return Resource(MALFORMED, partition, region, account, resource)
 
 
+def wild_key_part(resource: Resource) -> bool:
+    """Whether a KMS ARN pattern's key-id part is itself a wildcard pattern (`key/*`, `*`):
+    a specific id, `mrk-` id or policy variable there names one key."""
+    return _wild(resource.resource)
+
+
 def _wild(segment: str) -> bool:
     return "*" in segment or "?" in segment
 

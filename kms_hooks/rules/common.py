@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from kms_hooks.kms import arn
-from kms_hooks.kms.facts import ALL, describe, expand, glob_match, has_wildcard
+from kms_hooks.kms.facts import ALL, describe, expand, has_wildcard
 from kms_hooks.model import SPECIFIC, Condition, Policy, Statement, Value, Where
 
 T = TypeVar("T")
@@ -166,33 +166,6 @@ def pins(condition: Condition, keys: frozenset[str],
 
 RESOURCE_PERIMETER_KEYS = frozenset({"aws:resourceaccount", "aws:resourceorgid",
                                      "aws:resourceorgpaths"})
-_MULTIVALUED_PERIMETER = frozenset({"aws:resourceorgpaths"})
-
-
-def perimeter_closed(statement: Statement, policy: Policy, actions: frozenset[str],
-                     resource_text: str) -> bool:
-    """Whether the statement's reach to other accounts' keys is closed: by its own resource
-    perimeter condition, or by a Deny in the same policy (the data-perimeter pattern)."""
-    if any(pins(c, RESOURCE_PERIMETER_KEYS, _MULTIVALUED_PERIMETER) for c in statement.conditions):
-        return True
-    for other in policy.statements or ():
-        if not other.is_deny or not _denies_outside_perimeter(other):
-            continue
-        if not actions <= granted_actions(other):
-            continue
-        if any(v.text is not None and glob_match(v.text, resource_text)
-               for v in other.resources or ()):
-            return True
-    return False
-
-
-def _denies_outside_perimeter(statement: Statement) -> bool:
-    for condition in statement.conditions:
-        op = operator(condition.operator)
-        if condition.key.lower() in RESOURCE_PERIMETER_KEYS and op.base == "stringnotequals" \
-                and op.qualifier in ("", "foranyvalue", "forallvalues"):
-            return True
-    return False
 
 
 # com.amazonaws.REGION.kms and .kms-fips; a service name not known here may be one of them.

@@ -7,12 +7,12 @@ from kms_hooks.kms import arn
 from kms_hooks.kms.facts import CROSS_ACCOUNT
 from kms_hooks.model import ENDPOINT, WARNING, Policy, Statement
 from kms_hooks.rules import Context, Report, RuleDoc, rule
+from kms_hooks.rules.perimeter import resource_perimeter
 from kms_hooks.rules.common import (
     action_grants,
     explain_actions,
     granted_actions,
     kms_endpoint,
-    perimeter_closed,
     resources,
 )
 
@@ -93,7 +93,7 @@ def endpoint_any_key(policy: Policy, context: Context) -> Iterator[Report]:
                 reach = value.shown
             else:
                 continue
-            if perimeter_closed(statement, policy, relevant, value.text or "*"):
+            if resource_perimeter(statement, policy, relevant, value.text or "*") is not None:
                 continue
             acts = explain_actions(action_grants(statement), relevant)
             yield Report(f"{acts} on {reach}: the endpoint does not limit which accounts' keys "

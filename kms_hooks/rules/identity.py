@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Callable, Iterator
 
 from kms_hooks.kms import arn
 from kms_hooks.kms.facts import (
@@ -31,6 +31,7 @@ from kms_hooks.model import (
     WARNING,
     Policy,
     Statement,
+    Value,
 )
 from kms_hooks.rules import Context, Report, RuleDoc, rule
 from kms_hooks.rules.common import (
@@ -39,9 +40,15 @@ from kms_hooks.rules.common import (
     explain_actions,
     granted_actions,
     may_reach_keys,
-    perimeter_closed,
     reach_verb,
     resources,
+)
+from kms_hooks.rules.perimeter import (
+    OTHER,
+    Perimeter,
+    describe_perimeter,
+    perimeter_accounts,
+    resource_perimeter,
 )
 
 _KEY_ARN_EXAMPLE = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -80,9 +87,18 @@ def _reach_severity(actions: frozenset[str], closed: bool) -> str:
               RetireGrant, RevokeGrant, ...); warning for read-only metadata (DescribeKey,
               GetPublicKey, GetKeyRotationStatus, ListGrants) and for key management actions.
               Star-only actions (CreateKey, ListKeys, ListAliases, GenerateRandom, custom key
-              stores) and alias operations are not reported: "*" is right for them.  A resource
-              perimeter condition (aws:ResourceAccount, aws:ResourceOrgID,
-              aws:ResourceOrgPaths) or a data-perimeter Deny lowers an error to a warning.
+              stores) and alias operations are not reported: "*" is right for them.
+
+              A resource perimeter is read as IAM reads it: a positive condition on
+              aws:ResourceAccount, aws:ResourceOrgID or aws:ResourceOrgPaths, or a Deny in the
+              same policy that refuses the same actions when one of them is not a listed value
+              (the data-perimeter pattern).  Pinned to the caller's own account or organization
+              (${aws:PrincipalAccount}, ${aws:PrincipalOrgID}, AWS::AccountId,
+              data.aws_caller_identity.X.account_id) or to named accounts, the statement is the
+              same as the pattern arn:aws:kms:*:ACCOUNT:key/*: no finding (KMS105 checks named
+              accounts against the trusted ones).  Pinned to something else (a literal
+              organization id or path), the error is lowered to a warning: the perimeter is
+              closed, least privilege is not met.  KMS104 gives the same verdict.
           """,
           why="""
               In an identity policy "*" is not "our keys": it is every KMS key in every account
@@ -119,25 +135,36 @@ def _reach_severity(actions: frozenset[str], closed: bool) -> str:
           """,
       ))
 def resource_star(policy: Policy, context: Context) -> Iterator[Report]:
+    for statement, relevant, value, perimeter in _reaching(policy, lambda r: r.kind == arn.STAR):
+        acts = explain_actions(action_grants(statement), relevant)
+        reach = reach_verb(action_grants(statement), relevant)
+        if perimeter is not None:
+            message = (f'{acts} on "Resource": "*" {reach} every KMS key that '
+                       f"{describe_perimeter(perimeter)} admits, not only the keys this "
+                       "principal needs; list the key ARNs, or pin the account "
+                       "(arn:aws:kms:*:ACCOUNT:key/* or aws:ResourceAccount)")
+        else:
+            message = (f'{acts} on "Resource": "*" {reach} any KMS key, in any account, whose '
+                       "key policy lets this account use it; list the key ARNs or "
+                       "arn:aws:kms:*:ACCOUNT:key/*")
+        yield Report(message, value.where, _reach_severity(relevant, perimeter is not None))
+
+
+def _reaching(policy: Policy, reaches_any_account: Callable[[arn.Resource], bool],
+              ) -> Iterator[tuple[Statement, frozenset[str], Value, Perimeter | None]]:
+    """Allows of key-scoped actions on resources that reach keys in any account, with their
+    resource perimeter.  Pinned to accounts (the caller's own, or named ones), a statement is
+    the same as arn:aws:kms:*:ACCOUNT:key/*, and is left out: KMS101 and KMS104 agree."""
     for statement in _allows(policy):
         relevant = granted_actions(statement) & KEY_SCOPED
         if not relevant:
             continue
         for value, resource in resources(statement, policy):
-            if resource.kind != arn.STAR:
+            if not reaches_any_account(resource):
                 continue
-            closed = perimeter_closed(statement, policy, relevant, value.text or "*")
-            acts = explain_actions(action_grants(statement), relevant)
-            reach = reach_verb(action_grants(statement), relevant)
-            if closed:
-                message = (f'{acts} on "Resource": "*" {reach} every KMS key that the resource '
-                           "perimeter condition admits, not only the keys this principal needs; "
-                           f"list the key ARNs or arn:aws:kms:*:ACCOUNT:key/*")
-            else:
-                message = (f'{acts} on "Resource": "*" {reach} any KMS key, in any account, whose '
-                           "key policy lets this account use it; list the key ARNs or "
-                           "arn:aws:kms:*:ACCOUNT:key/*")
-            yield Report(message, value.where, _reach_severity(relevant, closed))
+            perimeter = resource_perimeter(statement, policy, relevant, value.text or "*")
+            if perimeter is None or perimeter.verdict == OTHER:
+                yield statement, relevant, value, perimeter
 
 
 _RESOURCE_KINDS = (IDENTITY, KEY, ENDPOINT, KEY_OR_ENDPOINT, GUARDRAIL)
@@ -152,7 +179,9 @@ _RESOURCE_KINDS = (IDENTITY, KEY, ENDPOINT, KEY_OR_ENDPOINT, GUARDRAIL)
               matches nothing (no key/ part, an empty account or region), or a template
               reference that returns a key id: a CloudFormation Ref to an AWS::KMS::Key or
               Fn::GetAtt [Key, KeyId], a Terraform .key_id or .id of a key, or a key ARN passed
-              as the KeyId of a SAM KMS policy template.
+              as the KeyId of a SAM KMS policy template.  Also a KMS ARN holding a policy
+              variable (${aws:PrincipalTag/KmsKeyId}) in a policy without "Version":
+              "2012-10-17": there the variable is literal text, which no ARN contains.
           """,
           why="""
               IAM compares Resource with ARNs.  A key id never equals an ARN, so the statement
@@ -176,7 +205,15 @@ def key_id_in_resource(policy: Policy, context: Context) -> Iterator[Report]:
     for statement in policy.statements or ():
         verb = "denies" if statement.is_deny else "grants"
         for value, resource in resources(statement, policy):
-            if resource.kind == arn.KEY_ID:
+            # A fragment's Version is unseen: only a whole policy says its variables are text.
+            variable = _LITERAL_VARIABLE.search(value.text or "") \
+                if policy.version != "2012-10-17" and policy.complete else None
+            if variable and resource.kind not in (arn.OTHER, arn.OTHER_ARN, arn.UNKNOWN):
+                yield Report(f"{value.shown}: {variable.group()} is literal text here, not a "
+                             'policy variable, because the policy has no "Version": '
+                             '"2012-10-17"; IAM matches nothing with it: the statement '
+                             f'{verb} nothing on it; add "Version": "2012-10-17"', value.where)
+            elif resource.kind == arn.KEY_ID:
                 fix = value.fix or "the key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID)"
                 yield Report(f"{value.shown} is a key id, which IAM never matches: the "
                              f"statement {verb} nothing on that key; use {fix}", value.where)
@@ -184,6 +221,9 @@ def key_id_in_resource(policy: Policy, context: Context) -> Iterator[Report]:
                 fix = value.fix or "arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID"
                 yield Report(f"{value.shown} is not a valid KMS key ARN ({_malformed(resource)})"
                              f": IAM matches nothing with it; use {fix}", value.where)
+
+
+_LITERAL_VARIABLE = re.compile(r"\$\{[^}]*\}")
 
 
 def _malformed(resource: arn.Resource) -> str:
@@ -249,8 +289,13 @@ def alias_as_key(policy: Policy, context: Context) -> Iterator[Report]:
               A KMS ARN pattern whose account is a wildcard, or that ends in * before the
               account (arn:aws:kms:*:*:key/*, arn:aws:kms:us-east-1:*:*, arn:aws:kms:*), in an
               Allow that grants actions on keys, without a resource perimeter.  Severity as for
-              KMS101.  A pattern fixed to one account (arn:aws:kms:*:111122223333:key/*) is
-              what AWS recommends when listing keys is impractical and is not reported.
+              KMS101, and the same resource perimeter verdict: a statement pinned to the
+              caller's own account or organization, or to named accounts, is not reported; one
+              pinned to an organization is a warning.  A pattern fixed to one account
+              (arn:aws:kms:*:111122223333:key/*) is what AWS recommends when listing keys is
+              impractical and is not reported.  Only a wildcard key-id part is reported: a
+              specific key id, mrk- id or policy variable (key/${aws:PrincipalTag/KmsKeyId})
+              names one key, even with a wildcard account or Region.
           """,
           why="""
               A wildcard account reaches the same keys as "Resource": "*": every key in every
@@ -264,21 +309,20 @@ def alias_as_key(policy: Policy, context: Context) -> Iterator[Report]:
                    "template Metadata.",
       ))
 def any_account_key_pattern(policy: Policy, context: Context) -> Iterator[Report]:
-    for statement in _allows(policy):
-        relevant = granted_actions(statement) & KEY_SCOPED
-        if not relevant:
-            continue
-        for value, resource in resources(statement, policy):
-            if resource.kind != arn.KEY_PATTERN or not resource.any_account:
-                continue
-            assert value.text is not None
-            if perimeter_closed(statement, policy, relevant, value.text):
-                continue
-            acts = explain_actions(action_grants(statement), relevant)
-            yield Report(f"{acts} on {value.shown}: the wildcard account reaches KMS keys in "
-                         "every account whose key policy lets this account use them; fix the "
-                         "account (arn:aws:kms:*:ACCOUNT:key/*) or list the key ARNs",
-                         value.where, _reach_severity(relevant, False))
+    # A specific key id (or a policy variable) names one key, whatever the account says.
+    for statement, relevant, value, perimeter in _reaching(
+            policy, lambda r: r.kind == arn.KEY_PATTERN and r.any_account and arn.wild_key_part(r)):
+        acts = explain_actions(action_grants(statement), relevant)
+        if perimeter is not None:
+            message = (f"{acts} on {value.shown}: the wildcard account reaches every KMS key "
+                       f"that {describe_perimeter(perimeter)} admits, not only the keys this "
+                       "principal needs; list the key ARNs, or fix the account "
+                       "(arn:aws:kms:*:ACCOUNT:key/*)")
+        else:
+            message = (f"{acts} on {value.shown}: the wildcard account reaches KMS keys in "
+                       "every account whose key policy lets this account use them; fix the "
+                       "account (arn:aws:kms:*:ACCOUNT:key/*) or list the key ARNs")
+        yield Report(message, value.where, _reach_severity(relevant, perimeter is not None))
 
 
 _ACCOUNT_IN_ARN = re.compile(r"arn:[^:]*:(?:iam|sts)::(\d{12}):")
@@ -332,6 +376,12 @@ def untrusted_account(policy: Policy, context: Context) -> Iterator[Report]:
                 yield Report(f"the key policy lets account {account} in ({principal.value.shown})"
                              f", which is not a trusted account ({listed})",
                              principal.value.where)
+    if policy.kind in (IDENTITY, ENDPOINT):
+        for value in perimeter_accounts(policy):
+            account = (value.text or "").strip()
+            if account not in trusted:
+                yield Report(f"the resource perimeter admits keys in account {account}, which is "
+                             f"not a trusted account ({listed})", value.where)
 
 
 def _is_wildcard_statement(statement: Statement) -> bool:
@@ -382,8 +432,8 @@ def sensitive_in_identity_policy(policy: Policy, context: Context) -> Iterator[R
       RuleDoc(
           finds="""
               An identity policy statement that allows kms:CreateKey (directly or through a
-              wildcard such as kms:Create*) with no Condition.  Statements that grant every KMS
-              action are reported by KMS108 instead.
+              wildcard such as kms:Create*) with no Condition, at the Action entry that grants
+              it.  Statements that grant every KMS action are reported by KMS108 instead.
           """,
           why="""
               Whoever creates a KMS key writes its key policy, and so can give themselves and
@@ -406,10 +456,13 @@ def create_key_unconstrained(policy: Policy, context: Context) -> Iterator[Repor
         kinds = [r.kind for _, r in resources(statement, policy)]
         if statement.resources is not None and not any(k in (arn.STAR, arn.UNKNOWN) for k in kinds):
             continue
-        if "CreateKey" in granted_actions(statement):
-            yield Report("kms:CreateKey is granted without a condition: whoever creates a key "
-                         "writes its key policy; limit it with kms:KeySpec, kms:KeyUsage, "
-                         "kms:KeyOrigin or kms:MultiRegion", statement.where)
+        for grant in action_grants(statement):
+            if "CreateKey" in grant.actions:
+                via = "" if grant.literal else f" (through {grant.written})"
+                yield Report(f"kms:CreateKey is granted without a condition{via}: whoever creates "
+                             "a key writes its key policy; limit it with kms:KeySpec, "
+                             "kms:KeyUsage, kms:KeyOrigin or kms:MultiRegion", grant.where)
+                break
 
 
 @rule("KMS108", "wildcard-kms-action", WARNING,
@@ -530,8 +583,9 @@ def star_only_action_scoped(policy: Policy, context: Context) -> Iterator[Report
       RuleDoc(
           finds="""
               A "kms:" entry in Action or NotAction that matches no KMS action.  Error when it is
-              a near-typo of a known action (kms:Decrpyt); warning otherwise, since AWS may have
-              added the action after the checker's action table was built.
+              a near-typo of a known action (kms:Decrpyt) or the start of a few (kms:ReEncrypt:
+              kms:ReEncryptFrom and kms:ReEncryptTo, or kms:ReEncrypt*); warning otherwise,
+              since AWS may have added the action after the checker's action table was built.
           """,
           why="""
               IAM accepts unknown action names silently; the statement simply grants (or denies)
@@ -549,13 +603,26 @@ def unknown_kms_action(policy: Policy, context: Context) -> Iterator[Report]:
             if text is None or not is_kms_action(text) or expand(text):
                 continue
             name = text.partition(":")[2]
+            longer = _completions(name)
             suggestion = None if has_wildcard(name) else nearest(name)
-            if suggestion:
+            if longer:
+                yield Report(f"{value.shown} is not a KMS action: did you mean "
+                             f"{' or '.join('kms:' + a for a in longer)} (or kms:{name}*)?",
+                             value.where, ERROR)
+            elif suggestion:
                 yield Report(f"{value.shown} is not a KMS action: did you mean kms:{suggestion}?",
                              value.where, ERROR)
             else:
                 yield Report(f"{value.shown} matches no KMS action in the action table of "
                              f"version {TABLE_VERSION}", value.where, WARNING)
+
+
+def _completions(name: str) -> list[str]:
+    """The few actions a truncated name starts (kms:ReEncrypt: ReEncryptFrom, ReEncryptTo)."""
+    if has_wildcard(name) or not name:
+        return []
+    found = sorted(a for a in ALL if a.lower().startswith(name.lower()))
+    return found if 0 < len(found) <= 4 else []
 
 
 @rule("KMS112", "alias-operation-without-key", NOTE,
