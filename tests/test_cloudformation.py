@@ -380,7 +380,11 @@ def test_hook_is_declared_for_pre_commit() -> None:
     hooks = yaml.safe_load((FIXTURES.parent / ".pre-commit-hooks.yaml").read_text())
     hook = next(h for h in hooks if h["id"] == "kms-cloudformation")
     assert hook["entry"] == "kms-cloudformation"
-    assert hook["types_or"] == ["json", "yaml"]
+    assert hook["types"] == ["text"]
+    assert hook["require_serial"] is True
+    names = ["a.json", "a.yaml", "b.yml", "c.template", "d.template.json", "e.cfn.yaml",
+             "f.cfn", "g.CFORM", "x.py", "y.tf", "z.md"]
+    assert [n for n in names if re.search(hook["files"], n)] == names[:8]
     assert hook["language"] == "python"
 
 

@@ -133,15 +133,11 @@ class CloudFormationSource:
     name = "cloudformation"
 
     def sniff(self, file: SourceFile) -> bool:
-        tags = file.extension_tags
-        if "json" not in tags and "yaml" not in tags:
-            return False
-        text = file.text
-        return "Resources" in text and "AWS::" in text
+        return template_format(file) is not None
 
     def read(self, file: SourceFile) -> list[Policy] | None:
         document: Document
-        is_yaml = "json" not in file.extension_tags
+        is_yaml = template_format(file) == "yaml"
         if not is_yaml:
             data, duplicates = file.json()
             if not is_template(data):
@@ -170,6 +166,43 @@ class CloudFormationSource:
         # Messages name the logical id: a template holds many policies, often alike.
         return [replace(p, name_in_messages=True)
                 for p in _policies(document, template, reader, file.suppressions)]
+
+
+# identify's tags of names that say nothing of the format (`.txt`), beside names it does not know
+# at all (`.template`, `.cfn`, no extension): such files are templates if their content says so.
+_UNTYPED_TAGS = frozenset({"text", "plain-text"})
+
+
+def template_format(file: SourceFile) -> str | None:
+    """"json" or "yaml" when the file may be a template: a JSON or YAML file that mentions
+    `Resources` and `AWS::`, or a file of an untyped name (`app.template`) whose content does and
+    reads as text; JSON when that content starts with `{`."""
+    if "format" in file.cache:
+        found: str | None = file.cache["format"]
+        return found
+    tags = file.extension_tags
+    found = None
+    if "json" in tags or "yaml" in tags:
+        text = file.text
+        if "Resources" in text and "AWS::" in text:
+            found = "json" if "json" in tags else "yaml"
+    elif tags <= _UNTYPED_TAGS and _mentions_resources(file):
+        try:
+            text = file.text
+        except ParseError:
+            text = ""  # not text: a binary file that happens to hold the words
+        if text:
+            found = "json" if text.lstrip().startswith("{") else "yaml"
+    file.cache["format"] = found
+    return found
+
+
+def _mentions_resources(file: SourceFile) -> bool:
+    try:
+        content = file.content
+    except ParseError:
+        return False  # unreadable, and of no known format: not this source's to report
+    return b"AWS::" in content and b"Resources" in content
 
 
 def is_template(data: Any) -> bool:
