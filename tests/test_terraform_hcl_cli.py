@@ -3,6 +3,7 @@ across the files of a module, syntax errors, exact positions."""
 from __future__ import annotations
 
 import pathlib
+import re
 
 import pytest
 import yaml
@@ -96,7 +97,9 @@ def test_tfvars_files_are_skipped(capsys: pytest.CaptureFixture[str]) -> None:
 def test_the_hooks_take_terraform_files() -> None:
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert hooks["kms-terraform"]["types_or"] == ["json", "terraform"]
-    assert "terraform" in hooks["kms-policies"]["types_or"]
+    # kms-policies takes files by name: *.tf among them (and *.tf.json as *.json).
+    assert re.search(hooks["kms-policies"]["files"], "main.tf")
+    assert re.search(hooks["kms-policies"]["files"], "main.tf.json")
 
 
 def test_staged_tf_file_in_a_git_repository(repo: pathlib.Path,
