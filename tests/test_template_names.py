@@ -6,27 +6,16 @@ import json
 import pathlib
 import re
 import shutil
+from typing import Any
 
 import pytest
 import yaml
 
 from kms_hooks.cli import main, main_cloudformation
 from tests.hookrepo import Shell, readme_rev
+from tests.test_precommit import TEMPLATE, results
 
-# An IAM policy in a template: KMS101 at line 11, column 23 ("*").
-TEMPLATE = """\
-AWSTemplateFormatVersion: '2010-09-09'
-Resources:
-  Reader:
-    Type: AWS::IAM::ManagedPolicy
-    Properties:
-      PolicyDocument:
-        Version: '2012-10-17'
-        Statement:
-          - Effect: Allow
-            Action: kms:Decrypt
-            Resource: '*'
-"""
+# TEMPLATE: an IAM policy in a template, KMS101 at line 11, column 23 ("*").
 # The same template as JSON: KMS101 at line 13, column 27.
 TEMPLATE_JSON = json.dumps(yaml.safe_load(TEMPLATE), indent=2) + "\n"
 # A raw policy: KMS101 at line 6, column 17.
@@ -92,15 +81,9 @@ def project(tmp_path_factory: pytest.TempPathFactory, shell: Shell,
     return repo
 
 
-def hook_outputs(stdout: str) -> dict[str, str]:
-    """Hook id -> what it printed, from pre-commit's report (hook names are their ids' text)."""
-    names = {hook["name"]: hook["id"] for hook in yaml.safe_load(
-        (pathlib.Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml")
-        .read_text(encoding="utf-8"))}
-    status = re.compile(r"^(.+?)\.{3,}(?:\(no files to check\))?(Passed|Failed|Skipped)$", re.M)
-    marks = list(status.finditer(stdout))
-    return {names[m.group(1)]: stdout[m.end():(n.start() if n else len(stdout))]
-            for m, n in zip(marks, [*marks[1:], None])}
+def hook_outputs(done: Any) -> dict[str, str]:
+    """Hook id -> what it printed, from pre-commit's report."""
+    return {hook: printed for hook, (_, printed) in results(done).items()}
 
 
 @pre_commit
@@ -108,7 +91,7 @@ def test_pre_commit_delivers_templates_of_every_name(shell: Shell,
                                                      project: pathlib.Path) -> None:
     done = shell("pre-commit run --all-files", project)
     assert done.returncode == 1, done.stdout + done.stderr
-    printed = hook_outputs(done.stdout)
+    printed = hook_outputs(done)
     for hook in ("kms-cloudformation", "kms-policies"):
         found = {f"{m[0]}:{m[1]}:{m[2]}" for m in DIAGNOSTIC.findall(printed[hook])}
         assert {f"{name}:{at}" for name, at in TEMPLATES.items()} <= found, hook
@@ -121,7 +104,7 @@ def test_one_run_one_sorted_report_and_one_summary(shell: Shell, project: pathli
     """pre-commit splits the files of a hook into a batch per processor unless the hook is
     serial; 16 files make two batches on any machine with two processors or more."""
     done = shell("pre-commit run --all-files --verbose", project)
-    printed = hook_outputs(done.stdout)
+    printed = hook_outputs(done)
     # Files each hook is given: every name its `files` pattern takes (the policies, the
     # templates, notes/readme.template and .pre-commit-config.yaml), or every JSON file.
     every = len(RAW) + len(TEMPLATES) + 2
