@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from kms_hooks.config import glob_matches
+from kms_hooks.escape import shortened
 from kms_hooks.model import NOTE, Finding, Grant, Subject, Where
 from kms_hooks.rules import Context, Rule, all_rules
 
@@ -64,7 +65,7 @@ def _finding(rule: Rule, subject: Subject, message: str, where: Where,
     chosen = selection.severity.get(rule.id, chosen)
     if subject.name_in_messages:
         message = f"{subject.name}: {message}"
-    return Finding(rule.id, chosen, message, where, subject.name, kind,
+    return Finding(rule.id, chosen, shortened(message), where, subject.name, kind,
                    _enclosing_statement(subject, where))
 
 

@@ -72,8 +72,15 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _say(line: str) -> None:
+    """One line on stderr, escaped: file names and values come from the repository."""
+    from kms_hooks.escape import printable, shortened
+
+    print(printable(shortened(line)), file=sys.stderr)
+
+
 def _usage_error(prog: str, message: str) -> int:
-    print(f"{prog}: error: {message}", file=sys.stderr)
+    _say(f"{prog}: error: {message}")
     return 2
 
 
@@ -145,8 +152,7 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
 
             written = write(args.write_baseline, outcome)
             if not args.quiet:
-                print(f"{args.write_baseline}: recorded {_count(written, 'finding')}",
-                      file=sys.stderr)
+                _say(f"{args.write_baseline}: recorded {_count(written, 'finding')}")
             return 0
         if args.baseline:
             from kms_hooks.baseline import apply
@@ -167,16 +173,16 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
         return status
     if args.verbose:
         for path, why in outcome.skipped:
-            print(f"{path}: skipped: {why}", file=sys.stderr)
+            _say(f"{path}: skipped: {why}")
         for path, note in outcome.notes:
-            print(f"{path}: {note}", file=sys.stderr)
+            _say(f"{path}: {note}")
         if outcome.suppressed:
             from kms_hooks.suppress import describe
 
             for silenced in outcome.suppressed:
-                print(describe(silenced), file=sys.stderr)
+                _say(describe(silenced))
     for problem in outcome.errors:
-        print(problem, file=sys.stderr)
+        _say(problem)
     if not args.quiet:
         if outcome.findings and any(os.path.isdir(p) for p in args.paths):
             sys.stderr.write(rule_summary(outcome))
@@ -294,9 +300,12 @@ def install_git_hook(prog: str, argv: Sequence[str]) -> int:
     try:
         path = install_hook()
     except UsageError as error:
-        print(f"{prog} {INSTALL_HOOK}: error: {error}", file=sys.stderr)
+        _say(f"{prog} {INSTALL_HOOK}: error: {error}")
         return 2
-    print(f"{prog}: wrote {os.path.relpath(path)}: each commit now checks its staged files")
+    from kms_hooks.escape import printable
+
+    print(f"{prog}: wrote {printable(os.path.relpath(path))}: each commit now checks its "
+          "staged files")
     return 0
 
 
@@ -314,7 +323,9 @@ class Progress:
         if now < self._next:
             return
         self._next = now + 0.1
-        line = f"checked {done - 1:,}/{self.total:,} files: {path}"
+        from kms_hooks.escape import printable
+
+        line = f"checked {done - 1:,}/{self.total:,} files: {printable(path)}"
         width = _terminal_width() - 1
         if len(line) > width:
             line = line[: max(0, width - 3)] + "..."

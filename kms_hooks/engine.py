@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from kms_hooks.checker import Checked, Selection, check
+from kms_hooks.escape import shortened
 from kms_hooks.model import ERROR, Finding, Span, Subject, Where
 from kms_hooks.rules import Context
 from kms_hooks.sources import load
@@ -47,7 +48,7 @@ def parse_error(path: str, error: ParseError, selection: Selection) -> list[Find
     if not selection.enabled("KMS001", path):
         return []
     where = Where(FixedDocument(path, error.span), ())
-    return [Finding("KMS001", ERROR, error.message, where)]
+    return [Finding("KMS001", ERROR, shortened(error.message), where)]
 
 
 def read_file(file: SourceFile, sources: list[Source]) -> tuple[list[Subject], str | None]:

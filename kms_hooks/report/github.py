@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from kms_hooks.engine import Outcome
+from kms_hooks.escape import printable
 from kms_hooks.model import ERROR, WARNING
 from kms_hooks.report.paths import from_root, repository_root
 
@@ -9,7 +10,9 @@ _COMMAND = {ERROR: "error", WARNING: "warning"}  # anything else is a notice
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # Line breaks in GitHub's own escapes; every other control character, and what no stream
+    # can encode, escaped visibly.
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _property(text: str) -> str:

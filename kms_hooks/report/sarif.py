@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import textwrap
 from typing import Any
 from urllib.parse import quote
 
 from kms_hooks.engine import Outcome
+from kms_hooks.escape import printable
 from kms_hooks.model import Finding
 from kms_hooks.report.paths import from_root, repository_root
 
@@ -44,9 +44,10 @@ def _rules() -> tuple[list[dict[str, Any]], dict[str, int]]:
 
 def _artifact(path: str, root: str) -> dict[str, str]:
     relative = from_root(path, root)
+    # Quoted as bytes: a file name that is not UTF-8 is written as the bytes it is.
     if relative is None:
-        return {"uri": pathlib.Path(os.path.abspath(path)).as_uri()}
-    return {"uri": quote(relative), "uriBaseId": ROOT_ID}
+        return {"uri": "file://" + quote(os.fsencode(os.path.abspath(path)))}
+    return {"uri": quote(os.fsencode(relative)), "uriBaseId": ROOT_ID}
 
 
 def _result(finding: Finding, outcome: Outcome, root: str, index: dict[str, int]) -> Any:
@@ -64,11 +65,12 @@ def _result(finding: Finding, outcome: Outcome, root: str, index: dict[str, int]
     }
     pointer = finding.where.pointer()
     if pointer:
-        location["logicalLocations"] = [{"fullyQualifiedName": pointer, "kind": "element"}]
+        location["logicalLocations"] = [{"fullyQualifiedName": printable(pointer),
+                                         "kind": "element"}]
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "level": finding.severity,
-        "message": {"text": finding.message},
+        "message": {"text": printable(finding.message)},
         "locations": [location],
         "partialFingerprints": {
             FINGERPRINT_KEY: fingerprint(finding, outcome.texts.get(path), artifact["uri"]),
@@ -110,7 +112,8 @@ def render(outcome: Outcome) -> str:
     invocation: dict[str, Any] = {"executionSuccessful": not outcome.errors}
     if outcome.errors:
         invocation["toolExecutionNotifications"] = [
-            {"level": "error", "message": {"text": error}} for error in outcome.errors]
+            {"level": "error", "message": {"text": printable(error)}}
+            for error in outcome.errors]
     log = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -120,7 +123,7 @@ def render(outcome: Outcome) -> str:
                 "version": __version__,
                 "rules": rules,
             }},
-            "originalUriBaseIds": {ROOT_ID: {"uri": pathlib.Path(root).as_uri() + "/"}},
+            "originalUriBaseIds": {ROOT_ID: {"uri": "file://" + quote(os.fsencode(root)) + "/"}},
             "columnKind": "unicodeCodePoints",
             "invocations": [invocation],
             "results": _results(outcome, root, index),
