@@ -100,18 +100,22 @@ class Entry:
 
 
 def read(baseline_path: str) -> list[Entry]:
-    try:
-        with open(baseline_path, encoding="utf-8") as handle:
-            document: Any = json.load(handle)
-    except FileNotFoundError:
+    from kms_hooks.files import Unreadable, read_regular
+
+    if not os.path.lexists(baseline_path):
         raise BaselineError(f"{baseline_path}: no such baseline; record one with "
-                            "--write-baseline") from None
-    except OSError as error:
+                            "--write-baseline")
+    try:
+        document: Any = json.loads(read_regular(baseline_path).decode("utf-8"))
+    except Unreadable as error:
         raise BaselineError(f"{baseline_path}: cannot read the baseline: "
-                            f"{error.strerror or error}") from None
+                            f"{error.detail}") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise BaselineError(f"{baseline_path}: not a kms-hooks baseline (invalid JSON: "
                             f"{error})") from None
+    except RecursionError:
+        raise BaselineError(f"{baseline_path}: not a kms-hooks baseline (nested too "
+                            "deeply to read)") from None
     findings = document.get("findings") if isinstance(document, dict) else None
     if (not isinstance(document, dict) or document.get("tool") != "kms-hooks"
             or not isinstance(findings, list)):

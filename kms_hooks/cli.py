@@ -129,6 +129,10 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
     try:
         config = load_config(args.config)
         options = _options(args, config, HOOKS[prog])
+        missing = [] if args.staged else [p for p in args.paths if not os.path.lexists(p)]
+        if missing:
+            # A typo in a CI step must not pass as "0 findings".
+            raise UsageError(f"{missing[0]}: no such file or directory")
         files = _files(args)
         changed = None
         if args.diff_base:
@@ -255,7 +259,8 @@ def _files(args: argparse.Namespace) -> list[SourceFile]:
         from kms_hooks.gitio import staged_files
 
         return staged_files(args.paths)
-    return [SourceFile(path) for path in expand_paths(args.paths)]
+    named = set(args.paths)
+    return [SourceFile(path, named=path in named) for path in expand_paths(args.paths)]
 
 
 def _existing(paths: list[str]) -> list[SourceFile]:

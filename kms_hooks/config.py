@@ -83,14 +83,22 @@ def _inside_git(directory: str) -> bool:
         directory = parent
 
 
+# A configuration file is a few lines; `--config /dev/zero` or a huge file is not one.
+CONFIG_BYTES = 1024 * 1024
+
+
 def _has_our_table(path: str) -> bool:
     # A cheap look first: most pyproject.toml files are not ours, and need not be parsed.
+    from kms_hooks.files import Unreadable, read_regular
+
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError:
+        raw = read_regular(path, limit=CONFIG_BYTES)
+    except Unreadable:
         return False
-    return b"kms-hooks" in raw and "kms-hooks" in _parse(os.path.relpath(path), raw).get("tool", {})
+    if b"kms-hooks" not in raw:
+        return False
+    tool = _parse(os.path.relpath(path), raw).get("tool")
+    return isinstance(tool, dict) and "kms-hooks" in tool
 
 
 def load(path: str | None = None, start: str = ".") -> Config:
@@ -100,12 +108,13 @@ def load(path: str | None = None, start: str = ".") -> Config:
         if found is None:
             return Config(root=os.path.abspath(start))
         path = os.path.relpath(found)  # named in messages as the user would type it
+    from kms_hooks.files import Unreadable, read_regular
+
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as error:
+        raw = read_regular(path, limit=CONFIG_BYTES)
+    except Unreadable as error:
         raise ConfigError(f"{path}: cannot read the configuration file: "
-                          f"{error.strerror or error}") from None
+                          f"{error.detail}") from None
     data = _parse(path, raw)
     tool = data.get("tool")
     if isinstance(tool, dict) and "kms-hooks" in tool:
@@ -132,6 +141,8 @@ def _parse(path: str, raw: bytes) -> dict[str, Any]:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply to read") from None
 
 
 _KEYS = ("trusted-accounts", "select", "ignore", "fail-on", "sensitive-actions",

@@ -137,9 +137,13 @@ def _keep_text(file: SourceFile, outcome: Outcome) -> None:
 def _check_file(file: SourceFile, sources: list[Source], options: Options, outcome: Outcome,
                 checked: Checked) -> None:
     try:
+        file.admit()
         subjects, source_name = read_file(file, sources)
     except ParseError as error:
-        outcome.findings.extend(parse_error(file.path, error, options.selection))
+        if error.skipped:
+            outcome.skipped.append((file.path, error.message))
+        else:
+            outcome.findings.extend(parse_error(file.path, error, options.selection))
         return
     except Exception as error:  # a bug must not hide the other files' findings
         outcome.errors.append(f"{file.path}: internal error: {type(error).__name__}: {error}")
@@ -192,4 +196,5 @@ def _git_files(directory: str) -> list[str] | None:
         return None
     names = [n for n in listed.decode("utf-8", "surrogateescape").split("\0") if n]
     files = (os.path.normpath(os.path.join(directory, n)) for n in sorted(names))
-    return [f for f in files if os.path.isfile(f)]
+    # Deleted files are gone; links and FIFOs stay, to be skipped with a reason under -v.
+    return [f for f in files if os.path.lexists(f) and not os.path.isdir(f)]

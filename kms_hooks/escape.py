@@ -51,10 +51,10 @@ def shortened(text: str) -> str:
     return _LONG_RUN.sub(_cut, text)
 
 
-def token(text: str, most: int = 40) -> str:
+def token(text: str, most: int = 16) -> str:
     """A short, escaped quotation of the text at a parse error: enough to find the place,
     never the content of a file that should not have been read."""
-    first = text.strip().split(None, 1)[0] if text.strip() else ""
+    first = text.strip().split("\n", 1)[0] if text.strip() else ""
     if len(first) > most:
         first = first[:most] + "..."
     return printable(first)

@@ -132,11 +132,13 @@ def test_nesting_that_parses_is_checked(tmp_path: pathlib.Path,
                            " not an array")
 
 
-def test_a_missing_file_is_a_one_line_finding(tmp_path: pathlib.Path, other: pathlib.Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    missing = tmp_path / "missing.json"
-    reported_alone(capsys, missing, other,
-                   "1:1: KMS001 error: cannot read the file: No such file or directory")
+def test_a_missing_path_is_a_usage_error(tmp_path: pathlib.Path, other: pathlib.Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # A typo in a CI step (`kms-policies infra/` with no infra) must not pass as 0 findings.
+    for missing in (tmp_path / "missing.json", tmp_path / "infra"):
+        code, out, err = run(capsys, str(other), str(missing))
+        assert (code, out) == (2, [])
+        assert err == f"kms-policies: error: {missing}: no such file or directory\n"
 
 
 def test_a_directory_without_policies_passes(tmp_path: pathlib.Path,

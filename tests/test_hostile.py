@@ -57,3 +57,145 @@ def test_values_echoed_in_messages_are_cut(
     out = capsys.readouterr().out
     assert out and max(len(line) for line in out.splitlines()) < 2_000
     assert "characters)" in out
+
+
+# -- nothing outside the repository is read; nothing but regular files -------------------------
+
+
+SECRET = "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY\n"
+POLICY_FILE_TF = '''resource "aws_iam_policy" "p" {
+  policy = file("${path.module}/%s")
+}
+'''
+
+
+@pytest.fixture
+def outside(tmp_path: pathlib.Path) -> pathlib.Path:
+    """A directory beside the repository, holding what a link could lead to."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    (folder / "credentials").write_text(SECRET)
+    (folder / "policy.json").write_text(BAD)
+    return folder
+
+
+def test_committed_links_out_of_the_repository_are_not_read(
+        repo: pathlib.Path, outside: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    os.symlink("/etc/passwd", repo / "passwd.tf")
+    os.symlink(outside / "credentials", repo / "credentials.json")
+    os.symlink(outside / "policy.json", repo / "policy.json")
+    (repo / "infra").mkdir()
+    os.symlink(outside / "credentials", repo / "infra" / "creds.tf")
+    (repo / "infra" / "main.tf").write_text(POLICY_FILE_TF % "creds.tf")
+    commit(repo)
+    for form in ("text", "github", "sarif"):
+        for args in (["."], ["passwd.tf", "credentials.json", "policy.json", "infra/main.tf"]):
+            status = main(["-v", "--format", form, *args])
+            out, err = capsys.readouterr()
+            assert status == 0, (out, err)
+            assert "root:" not in out + err and "wJalr" not in out + err
+            if form == "sarif":
+                assert json.loads(out)["runs"][0]["results"] == []
+            else:
+                assert out == ""
+            assert "passwd.tf: skipped: a link to a file outside the repository: not read" in err
+            assert "policy.json: skipped: a link to a file outside the repository" in err
+
+
+def test_terraform_file_cannot_climb_out_of_the_repository(
+        repo: pathlib.Path, outside: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "mod").mkdir()
+    (repo / "mod" / "main.tf").write_text(POLICY_FILE_TF % "../../home/policy.json")
+    os.symlink(outside / "policy.json", repo / "mod" / "linked.json")
+    (repo / "mod" / "linked.tf").write_text(
+        (POLICY_FILE_TF % "linked.json").replace('"p"', '"q"'))
+    (repo / "mod" / "inside.json").write_text(BAD)
+    (repo / "mod" / "inside.tf").write_text(
+        (POLICY_FILE_TF % "inside.json").replace('"p"', '"r"'))
+    status = main(["-v", "mod"])
+    out, err = capsys.readouterr()
+    assert status == 1
+    # Only the file inside the repository is read; the others are unknown values.
+    assert [line.split(": ")[0] for line in out.splitlines()] == ["mod/inside.json:6:17"]
+    assert "home/policy.json, which is not read: a link to a file outside the repository" in err
+    assert "linked.json, which is not read: a link to a file outside the repository" in err
+
+
+fifo_only = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+
+
+@fifo_only
+def test_fifos_and_devices_never_block(
+        repo: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "infra").mkdir()
+    os.mkfifo(repo / "infra" / "pipe.json")
+    os.mkfifo(repo / "infra" / "pipe.tf")  # a sibling of main.tf: read for the module
+    os.symlink(repo / "infra" / "pipe.json", repo / "infra" / "to-pipe.json")
+    os.symlink("/dev/zero", repo / "infra" / "zero.json")
+    (repo / "infra" / "main.tf").write_text(POLICY_FILE_TF % "zero.json")
+    (repo / "infra" / "other.tf").write_text(
+        (POLICY_FILE_TF % "pipe.json").replace('"p"', '"q"'))
+    (repo / "infra" / "bad.json").write_text(BAD)
+    # Found in a walk: skipped, with a reason under -v.
+    status = main(["-v", "infra"])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert [line.split(": ")[0] for line in out.splitlines()] == ["infra/bad.json:6:17"]
+    # git lists no FIFO; a link to one it does.
+    assert "infra/to-pipe.json: skipped: a FIFO, not a regular file: not read" in err
+    assert "zero.json, which is not read: a link to a file outside the repository" in err
+    assert "pipe.json, which is not read: a FIFO, not a regular file: not read" in err
+    # Named on the command line: an error, at once.
+    status = main(["infra/pipe.json", "infra/to-pipe.json", "infra/main.tf"])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert out.splitlines() == [
+        "infra/pipe.json:1:1: KMS001 error: a FIFO, not a regular file: not read",
+        "infra/to-pipe.json:1:1: KMS001 error: a FIFO, not a regular file: not read"]
+
+
+# -- configuration and baselines: a one-line error, exit 2, whatever they hold ------------------
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("pyproject.toml", "[tool]\nkms-hooks = 5\n", "[tool.kms-hooks] must be a table"),
+    ("pyproject.toml", "tool = 5\n# kms-hooks\n", None),  # not ours: no configuration
+    (".kms-hooks.toml", "x = " + "[" * 5000 + "]" * 5000 + "\n",
+     "invalid TOML: nested too deeply to read"),
+])
+def test_odd_configuration_is_a_clean_error(
+        repo: pathlib.Path, capsys: pytest.CaptureFixture[str], name: str, text: str,
+        message: str | None) -> None:
+    (repo / name).write_text(text)
+    (repo / "bad.json").write_text(BAD)
+    status = main(["bad.json"])
+    out, err = capsys.readouterr()
+    if message is None:
+        assert status == 1 and out.startswith("bad.json:6:17: KMS101")
+    else:
+        assert (status, out) == (2, "")
+        assert err == f"kms-policies: error: {name}: {message}\n"
+
+
+def test_config_and_baseline_never_read_a_device(
+        repo: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "bad.json").write_text(BAD)
+    assert main(["--config", "/dev/zero", "bad.json"]) == 2
+    assert capsys.readouterr().err == (
+        "kms-policies: error: /dev/zero: cannot read the configuration file: a device, not a "
+        "regular file: not read\n")
+    os.symlink("/dev/zero", repo / "baseline.json")
+    assert main(["--baseline", "baseline.json", "bad.json"]) == 2
+    assert capsys.readouterr().err == (
+        "kms-policies: error: baseline.json: cannot read the baseline: a link to a file outside "
+        "the repository: not read\n")
+
+
+def test_a_deep_baseline_is_a_clean_error(
+        repo: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "bad.json").write_text(BAD)
+    (repo / "baseline.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["--baseline", "baseline.json", "bad.json"]) == 2
+    assert capsys.readouterr().err == (
+        "kms-policies: error: baseline.json: not a kms-hooks baseline (nested too deeply to "
+        "read)\n")

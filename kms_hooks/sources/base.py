@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from kms_hooks.model import Span, Subject
@@ -11,18 +10,18 @@ from kms_hooks.model import Span, Subject
 if TYPE_CHECKING:
     from kms_hooks.suppress import Suppression
 
-# Files larger than this are still read; the limit only guards against reading devices or
-# multi-gigabyte dumps by accident.
-MAX_BYTES = 512 * 1024 * 1024
-
 
 class ParseError(Exception):
-    """A file that cannot be read or parsed; reported as KMS001 at `span`."""
+    """A file that cannot be read or parsed; reported as KMS001 at `span`.  A file that is
+    `skipped` (a link out of the repository, a FIFO found in a walk) is not an error: `-v`
+    says why it was not read."""
 
-    def __init__(self, message: str, span: Span = Span(1, 1, 1, 1)) -> None:
+    def __init__(self, message: str, span: Span = Span(1, 1, 1, 1),
+                 skipped: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.span = span
+        self.skipped = skipped
 
 
 class FixedDocument:
@@ -79,11 +78,14 @@ class SourceFile:
     Parsed forms are cached here so that a file is parsed once, whichever sources look at it.
     """
 
-    def __init__(self, path: str, content: bytes | None = None, tree: Tree | None = None) -> None:
+    def __init__(self, path: str, content: bytes | None = None, tree: Tree | None = None,
+                 named: bool = False) -> None:
         self.path = path
         self.tree = tree  # where its neighbours are, when not on disk
         self._content = content
         self._given = content is not None
+        # Named on the command line: a FIFO or a device there is an error, not a skip.
+        self.named = named
         self._text: str | None = None
         self.cache: dict[str, Any] = {}
         # Errors in a file that was still read in part (the valid blocks of a `.tf` file with a
@@ -108,6 +110,25 @@ class SourceFile:
         self._text = None
         self.cache.clear()
 
+    def admit(self) -> None:
+        """Raise ParseError, before anything opens the file, when it is not to be read: a
+        link out of the repository, or not a regular file."""
+        if not self._given:
+            from kms_hooks.files import Unreadable, check_regular
+
+            try:
+                check_regular(self.path)
+            except Unreadable as error:
+                raise self._error(error) from None
+
+    def _error(self, error: Any) -> ParseError:
+        """The ParseError for a files.Unreadable: a link out of the repository is skipped, a
+        FIFO or a device too unless it was named on the command line."""
+        from kms_hooks.files import OUTSIDE, SPECIAL
+
+        skipped = error.kind == OUTSIDE or (error.kind == SPECIAL and not self.named)
+        return ParseError(error.reason, skipped=skipped)
+
     @property
     def blank(self) -> bool:
         """Whether the file, as far as it was read, holds only white space (a file no source
@@ -119,15 +140,12 @@ class SourceFile:
     @property
     def content(self) -> bytes:
         if self._content is None:
+            from kms_hooks.files import Unreadable, read_regular
+
             try:
-                with open(self.path, "rb") as handle:
-                    status = os.fstat(handle.fileno())
-                    # read() sizes its buffer from the file; an explicit limit would be
-                    # allocated whole, for every file.
-                    regular = stat.S_ISREG(status.st_mode) and status.st_size <= MAX_BYTES
-                    self._content = handle.read() if regular else handle.read(MAX_BYTES)
-            except OSError as error:
-                raise ParseError(f"cannot read the file: {error.strerror or error}") from None
+                self._content = read_regular(self.path)
+            except Unreadable as error:
+                raise self._error(error) from None
         return self._content
 
     @property

@@ -191,12 +191,17 @@ def read_file_policy(function: str, argument: Expression, resolver: Resolver, ki
     if path is None:
         return Document(unknown=f"{function}({_short(argument.source)}) names a file that is "
                                 "not known here")
+    from kms_hooks.files import Unreadable, read_regular, root_of
+
+    # The module's root bounds what it may read: `${path.module}/../../x` may not climb out
+    # of the repository, nor a link lead out of it, and a FIFO or /dev/zero is not read.
+    root = root_of(os.path.join(resolver.module.directory or ".", "main.tf"))
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        return Document(unknown=f"{function} reads {path}, which cannot be read "
-                                f"({getattr(error, 'strerror', None) or error})")
+        text = read_regular(path, root).decode("utf-8")
+    except Unreadable as error:
+        return Document(unknown=f"{function} reads {path}, which is not read: {error.reason}")
+    except UnicodeDecodeError:
+        return Document(unknown=f"{function} reads {path}, which is not UTF-8 text")
     document = FileDocument(path, text)
     where = Where(document, ())
     if function == "templatefile":

@@ -222,12 +222,13 @@ def _error_message(node: Node, document: HclDocument) -> tuple[str, Span]:
         return f"invalid HCL: missing {node.type!r}", Span(line, column, line, column + 1)
     # The text the parser could not place, up to the end of its line: where to look.
     text = document.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
-    shown = text.split("\n", 1)[0].rstrip()
-    if not shown:
+    first_line = text.split("\n", 1)[0].rstrip()
+    if not first_line.strip():
         return "invalid HCL", Span(line, column, line, column + 1)
-    if len(shown) > 40:
-        shown = shown[:40] + "..."
-    return (f"invalid HCL: unexpected {shown!r}",
+    from kms_hooks.escape import token
+
+    # One short token, escaped: where to look, never a line of whatever the file holds.
+    return (f"invalid HCL: unexpected '{token(first_line)}'",
             Span(line, column, line, column + len(text.split("\n", 1)[0].rstrip())))
 
 

@@ -1,0 +1,178 @@
+"""Reading and writing files that a repository controls, without leaving it.
+
+A clone may hold symbolic links to anything (`passwd.tf -> /etc/passwd`), FIFOs and device
+nodes that block or never end, and paths that climb out (`file("${path.module}/../../x")`).
+Every file the tool reads goes through `read_regular`: only regular files, found after
+symbolic links inside the root that governs them, up to a size cap.  Every file it writes goes
+through `write_atomic`: never through a symbolic link, and never half written.
+
+The root of a path is the git work tree around the current directory (the current directory
+itself outside git) when the path lies there as written; a path named outside it (a file in
+another directory given on the command line) is governed by the work tree, or else the
+directory, that holds it.
+"""
+from __future__ import annotations
+
+import os
+import stat
+
+# Larger regular files are not read: the limit guards against multi-gigabyte dumps.
+MAX_BYTES = 512 * 1024 * 1024
+
+
+OUTSIDE = "outside"  # resolves outside its root
+SPECIAL = "special"  # a FIFO, a device, a socket, a directory
+FAILED = "failed"  # a regular file that could not be read, or is too large
+
+
+class Unreadable(Exception):
+    """A file that is not read, and why (`kind`: OUTSIDE, SPECIAL or FAILED)."""
+
+    def __init__(self, reason: str, kind: str = FAILED, detail: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind
+        self.detail = detail or reason  # without "cannot read the file:", for other messages
+
+
+def _failed(error: OSError) -> Unreadable:
+    detail = error.strerror or str(error)
+    return Unreadable(f"cannot read the file: {detail}", detail=detail)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _under(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+_roots: dict[str, str] = {}
+
+
+def _toplevel(directory: str) -> str | None:
+    from kms_hooks.gitio import toplevel
+
+    return toplevel(directory) if os.path.isdir(directory) else None
+
+
+def repository_root() -> str:
+    """The real path of the git work tree around the current directory, else of the current
+    directory."""
+    cwd = os.getcwd()
+    key = "\0" + cwd
+    if key not in _roots:
+        _roots[key] = os.path.realpath(_toplevel(cwd) or cwd)
+    return _roots[key]
+
+
+def root_of(path: str) -> str:
+    """The real path of the directory that `path` may not leave (see the module's doc)."""
+    written = os.path.abspath(path)
+    cwd = os.getcwd()
+    if _under(written, cwd):
+        return repository_root()
+    top = repository_root()
+    if _under(written, top):
+        return top
+    directory = os.path.dirname(written)
+    if directory not in _roots:
+        _roots[directory] = os.path.realpath(_toplevel(directory) or directory)
+    return _roots[directory]
+
+
+def check_inside(path: str, root: str | None = None) -> None:
+    """Raise Unreadable when `path`, after symbolic links, lies outside `root` (default: the
+    root of `path` itself)."""
+    real = os.path.realpath(path)
+    if _under(real, os.path.realpath(os.getcwd())) and root is None:
+        return  # the common case, decided without asking git
+    if not _under(real, root if root is not None else root_of(path)):
+        raise Unreadable("a link to a file outside the repository: not read", OUTSIDE)
+
+
+def _not_regular(mode: int) -> Unreadable:
+    return Unreadable(f"{_kind(mode)}, not a regular file: not read", SPECIAL)
+
+
+def check_regular(path: str, root: str | None = None) -> os.stat_result:
+    """Raise Unreadable unless `path` is a regular file inside `root` after symbolic links."""
+    try:
+        check_inside(path, root)
+        status = os.stat(path)
+    except OSError as error:
+        if os.path.islink(path) and not os.path.exists(path):
+            raise Unreadable("a symbolic link to nothing: not read", SPECIAL) from None
+        raise _failed(error) from None
+    except ValueError:  # a NUL byte in the name
+        raise Unreadable("cannot read the file: its name holds a NUL byte") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise _not_regular(status.st_mode)
+    return status
+
+
+def read_regular(path: str, root: str | None = None, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of the regular file at `path`, which must lie inside `root` after symbolic
+    links.  Raises Unreadable for anything else, before opening it: opening a FIFO blocks."""
+    status = check_regular(path, root)
+    try:
+        if status.st_size > limit:
+            raise Unreadable(f"larger than {limit // (1024 * 1024)} MB: not read")
+        # O_NONBLOCK: should the file have become a FIFO since the stat, opening it returns.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                             | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise _not_regular(status.st_mode)
+            content = handle.read(limit + 1)
+    except OSError as error:
+        raise _failed(error) from None
+    if len(content) > limit:
+        raise Unreadable(f"larger than {limit // (1024 * 1024)} MB: not read")
+    return content
+
+
+def write_atomic(path: str, data: bytes, mode: int | None = None) -> None:
+    """Write `data` to `path` through a new file in the same directory, renamed over it: a
+    reader never sees half a file, parallel writers leave one whole file, and a symbolic link
+    at `path` is refused, never followed.  Raises OSError or Unreadable."""
+    import tempfile
+
+    if os.path.islink(path):
+        raise Unreadable("is a symbolic link: not written through it", SPECIAL)
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.lexists(path) and not os.path.isfile(path):
+        raise Unreadable("is not a regular file: not replaced", SPECIAL)
+    check_inside(directory)
+    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".kms-hooks-",
+                                             suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is None:
+            try:
+                mode = stat.S_IMODE(os.stat(path).st_mode)
+            except FileNotFoundError:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
