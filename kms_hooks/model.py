@@ -112,9 +112,16 @@ class Condition:
     where: Where
 
 
+PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
+# The type of a principal written in a way IAM rejects (a string other than "*", a map with an
+# unknown key): KMS003 reports it, and no rule may guess what it names.
+MALFORMED_PRINCIPAL = "malformed"
+
+
 @dataclass(frozen=True)
 class PrincipalEntry:
-    """One principal: `type` is AWS, Service, Federated, CanonicalUser, or "*" for `"Principal": "*"`."""
+    """One principal: `type` is AWS, Service, Federated, CanonicalUser, "*" for
+    `"Principal": "*"`, or MALFORMED_PRINCIPAL."""
 
     type: str
     value: Value

@@ -12,6 +12,8 @@ from kms_hooks.kms.facts import concerns_kms
 from kms_hooks.model import (
     KEY,
     KEY_OR_ENDPOINT,
+    MALFORMED_PRINCIPAL,
+    PRINCIPAL_TYPES,
     Condition,
     Policy,
     PrincipalEntry,
@@ -154,8 +156,14 @@ def _principals(node: dict[str, Any], name: str, where: Where, reader: Reader,
         if isinstance(value, dict):
             problems.extend(statement_problems(reader, value, value_where))
             for kind, ids in value.items():
+                type_ = kind if kind in PRINCIPAL_TYPES else MALFORMED_PRINCIPAL
+                if type_ == MALFORMED_PRINCIPAL:
+                    problems.append(Problem(
+                        "KMS003", f'"{name}" has an unknown principal type "{kind}": IAM '
+                        f"accepts {', '.join(PRINCIPAL_TYPES)}",
+                        Where(value_where.doc, value_where.at + (kind,), True)))
                 for principal in _string_list(ids, value_where.child(kind), reader, name, problems):
-                    entries.append(PrincipalEntry(kind, principal))
+                    entries.append(PrincipalEntry(type_, principal))
         else:
             values = reader.values(value, value_where)
             if values is None:
@@ -164,7 +172,14 @@ def _principals(node: dict[str, Any], name: str, where: Where, reader: Reader,
                     value_where))
                 continue
             for principal in values:
-                entries.append(PrincipalEntry("*" if principal.text == "*" else "AWS", principal))
+                if principal.text is not None and principal.text != "*":
+                    problems.append(Problem(
+                        "KMS003", f'"{name}" must be "*" or an object such as {{"AWS": '
+                        f'"{principal.shown}"}}, not a string', principal.where))
+                    entries.append(PrincipalEntry(MALFORMED_PRINCIPAL, principal))
+                else:
+                    entries.append(PrincipalEntry("*" if principal.text == "*" else "AWS",
+                                                  principal))
     return tuple(entries)
 
 

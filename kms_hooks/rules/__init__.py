@@ -12,6 +12,8 @@ RULE_MODULES = (
     "kms_hooks.rules.structure",
     "kms_hooks.rules.identity",
     "kms_hooks.rules.key",
+    "kms_hooks.rules.key_access",
+    "kms_hooks.rules.conditions",
     "kms_hooks.rules.grant",
     "kms_hooks.rules.endpoint",
 )

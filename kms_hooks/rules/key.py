@@ -8,6 +8,7 @@ from kms_hooks.model import (
     ENDPOINT,
     KEY,
     KEY_OR_ENDPOINT,
+    MALFORMED_PRINCIPAL,
     SPECIFIC,
     THIS_ACCOUNT,
     WARNING,
@@ -19,16 +20,16 @@ from kms_hooks.model import (
 from kms_hooks.rules import Context, Report, RuleDoc, rule
 from kms_hooks.rules.common import condition_keys, granted_actions, kms_endpoint, pins
 
-_PIN_KEYS = frozenset({
+PIN_KEYS = frozenset({
     "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths", "aws:principalarn",
     "aws:userid", "kms:calleraccount", "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid",
     "aws:sourceorgpaths",
 })
-_MULTIVALUED_PINS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
+MULTIVALUED_PINS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
 _NETWORK_KEYS = frozenset({"aws:sourcevpce", "aws:sourcevpc", "aws:sourceip"})
 
 
-def _is_everyone(principal: PrincipalEntry) -> bool:
+def is_everyone(principal: PrincipalEntry) -> bool:
     return principal.value.text == "*" and principal.type in ("*", "AWS")
 
 
@@ -78,12 +79,12 @@ def public_key_policy(policy: Policy, context: Context) -> Iterator[Report]:
     for statement in policy.statements or ():
         if not statement.is_allow:
             continue
-        if any(pins(c, _PIN_KEYS, _MULTIVALUED_PINS) for c in statement.conditions):
+        if any(pins(c, PIN_KEYS, MULTIVALUED_PINS) for c in statement.conditions):
             continue
         severity = WARNING if _network_limited(statement) else ERROR
         limit = " (only a network condition limits it)" if severity == WARNING else ""
         for principal in statement.principals or ():
-            if _is_everyone(principal):
+            if is_everyone(principal):
                 yield Report(f'Principal "*" lets any AWS principal, in any account, use this '
                              f"{_noun(policy)}{limit}; name the principals, or pin the caller "
                              "with aws:PrincipalAccount or aws:PrincipalOrgID", principal.value.where,
@@ -172,21 +173,49 @@ def key_policy_lockout(policy: Policy, context: Context) -> Iterator[Report]:
         if not statement.is_allow or "PutKeyPolicy" not in granted_actions(statement):
             continue
         entries = statement.principals or ()
-        if statement.not_principals is not None or any(
-                _is_account_principal(p) or _is_everyone(p) or p.value.text is None
+        if statement.not_principals is not None or not entries or any(
+                _is_account_principal(p) or is_everyone(p) or _unknown_principal(p)
                 for p in entries):
-            return
+            return  # the account holds it, or a principal not known here may be the account
         holders.append(statement)
     if not holders:
         yield Report("no statement allows kms:PutKeyPolicy to the account "
                      "(arn:aws:iam::ACCOUNT:root): KMS rejects this policy (lockout safety check) "
                      "unless the check is bypassed, and then nobody can change it",
                      policy.where)
-    else:
+        return
+    who = {_principal_class(p) for s in holders for p in s.principals or ()}
+    if who == {_IAM_IDENTITY}:
         yield Report("only IAM users or roles may change this key policy (kms:PutKeyPolicy): if "
                      "they are deleted the key becomes unmanageable and only AWS Support can "
                      "recover it; allow the account principal (arn:aws:iam::ACCOUNT:root) too",
                      holders[0].where)
+    else:
+        yield Report(f"only {' and '.join(sorted(who))} may change this key policy "
+                     "(kms:PutKeyPolicy), not the account: IAM policies in the account cannot "
+                     "manage the key, and if those principals go away only AWS Support can "
+                     "recover it; allow the account principal (arn:aws:iam::ACCOUNT:root) too",
+                     holders[0].where)
+
+
+_IAM_IDENTITY = "IAM users or roles"
+_IAM_IDENTITY_ARN = re.compile(
+    rf"arn:[^:]+:(?:iam::([0-9]{{12}}|{THIS_ACCOUNT}|{SPECIFIC}):(?:role|user)/"
+    rf"|sts::([0-9]{{12}}|{THIS_ACCOUNT}|{SPECIFIC}):assumed-role/).+")
+
+
+def _unknown_principal(principal: PrincipalEntry) -> bool:
+    """A principal this checker cannot name: an expression, a malformed entry, an AWS entry
+    that is neither an account nor an IAM identity ARN."""
+    text = principal.value.text
+    if text is None or principal.type == MALFORMED_PRINCIPAL or text.strip(SPECIFIC) == "":
+        return True
+    return principal.type == "AWS" and not _IAM_IDENTITY_ARN.fullmatch(text)
+
+
+def _principal_class(principal: PrincipalEntry) -> str:
+    return {"AWS": _IAM_IDENTITY, "Service": "AWS services", "Federated": "federated users",
+            "CanonicalUser": "canonical users"}.get(principal.type, "the principals listed")
 
 
 @rule("KMS203", "lockout-check-bypassed", WARNING,

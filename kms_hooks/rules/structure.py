@@ -99,8 +99,10 @@ _MALFORMED = RuleDoc(
         A statement that the KMS rules need to read and that is malformed: no "Effect" (except
         Terraform policy documents, where it defaults to Allow), an Effect other than Allow or
         Deny, both or neither of "Action" and "NotAction", an element of the wrong type (a
-        number where strings belong), an IAM policy statement without "Resource", and a key
-        policy statement without "Resource" or "Action".  Only statements that touch KMS are
+        number where strings belong), a principal IAM rejects (a "Principal" string other than
+        "*", a principal type other than AWS, Service, Federated or CanonicalUser), an IAM
+        policy statement without "Resource", and a key policy statement without "Resource" or
+        "Action".  Only statements that touch KMS are
         reported.
     """,
     why="""
