@@ -165,3 +165,67 @@ def test_kms201_on_kms_endpoint_policies_only(capsys: Cap, tmp_path: pathlib.Pat
     assert (finding["line"], finding["column"]) == at(kms, '"*"')
     s3 = endpoint_template("com.amazonaws.us-east-1.s3")
     assert check(capsys, write(tmp_path, "s3.template.json", s3)) == []
+
+
+# Statement interplay --------------------------------------------------------------------------
+
+def deny_unless(condition: str, action: str = '"kms:*"') -> str:
+    return (f'{{"Effect": "Deny", "Principal": "*", "Action": {action}, "Resource": "*", '
+            f'"Condition": {condition}}}')
+
+
+@pytest.mark.parametrize("condition", [
+    '{"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}',
+    '{"StringNotEquals": {"aws:PrincipalAccount": ["111122223333", "444455556666"]}}',
+    '{"ForAnyValue:StringNotLike": {"aws:PrincipalOrgPaths": "o-a1b2c3d4e5/r-ab12/*"}}',
+])
+def test_kms201_allow_to_everyone_confined_by_a_deny(capsys: Cap, tmp_path: pathlib.Path,
+                                                     condition: str) -> None:
+    assert run(capsys, tmp_path, policy(ROOT, public(), deny_unless(condition))) == []
+
+
+@pytest.mark.parametrize("deny", [
+    # Principals outside any organization have no aws:PrincipalOrgID: IfExists lets them in.
+    deny_unless('{"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}'),
+    # The Deny covers other actions than the Allow grants.
+    deny_unless('{"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}', '"kms:Encrypt"'),
+    deny_unless('{"StringNotLike": {"aws:PrincipalAccount": "*"}}'),
+])
+def test_kms201_denies_that_do_not_confine(capsys: Cap, tmp_path: pathlib.Path, deny: str) -> None:
+    text = policy(ROOT, public(), deny)
+    assert run(capsys, tmp_path, text) == [("KMS201", *at(text, '"*"', 2), "error")]
+
+
+@pytest.mark.parametrize("condition", [
+    '{"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Admin"}}',
+    '{"ArnLike": {"aws:PrincipalArn": ["arn:aws:iam::111122223333:role/Admin", "arn:aws:iam::*:role/Ops"]}}',
+    '{"StringLike": {"aws:PrincipalArn": "arn:aws:iam::1111*:role/Admin"}}',
+    '{"ArnLike": {"aws:SourceArn": "arn:aws:logs:us-east-1:*:log-group:*"}}',
+])
+def test_kms201_an_arn_pins_only_with_an_account(capsys: Cap, tmp_path: pathlib.Path,
+                                                 condition: str) -> None:
+    text = policy(ROOT, public(condition))
+    assert run(capsys, tmp_path, text) == [("KMS201", *at(text, '"*"', 2), "error")]
+
+
+def test_kms201_resource_org_equal_to_principal_org_pins_the_caller(capsys: Cap, tmp_path: pathlib.Path) -> None:
+    condition = '{"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}'
+    assert run(capsys, tmp_path, policy(ROOT, public(condition))) == []
+    # Without "Version": "2012-10-17" the variable is literal text, which pins nothing.
+    text = policy(ROOT, public(condition), version='"2008-10-17"')
+    assert run(capsys, tmp_path, text) == [("KMS201", *at(text, '"*"', 2), "error")]
+    text = policy(ROOT, public('{"StringEquals": {"aws:ResourceOrgID": "o-a1b2c3d4e5"}}'))
+    assert run(capsys, tmp_path, text) == [("KMS201", *at(text, '"*"', 2), "error")]
+
+
+def test_kms201_endpoint_statement_for_aws_services_is_exempt(capsys: Cap, tmp_path: pathlib.Path) -> None:
+    document = {"Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {"Bool": {"aws:PrincipalIsAWSService": "true"}}},
+        {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}]}
+    template = json.dumps({"Resources": {"Endpoint": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+        "ServiceName": "com.amazonaws.us-east-1.kms", "VpcId": "vpc-1a2b3c4d",
+        "PolicyDocument": document}}}}, indent=2)
+    findings = check(capsys, write(tmp_path, "kms.template.json", template))
+    assert [(f["rule"], f["line"], f["column"]) for f in findings] == [
+        ("KMS201", *at(template, '"*"', 3)), ("KMS311", *at(template, '"*"', 4))]

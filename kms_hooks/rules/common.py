@@ -180,5 +180,15 @@ def kms_endpoint(policy: Policy) -> bool:
     return _KMS_SERVICE.fullmatch(service.text.strip()) is not None
 
 
+def for_aws_services(statement: Statement) -> bool:
+    """Statements only AWS services can use (aws:PrincipalIsAWSService = true)."""
+    for condition in statement.conditions:
+        if condition.key.lower() == "aws:principalisawsservice" \
+                and condition.operator.lower() == "bool" \
+                and any(v.text is not None and v.text.lower() == "true" for v in condition.values):
+            return True
+    return False
+
+
 def condition_keys(statement: Statement) -> set[str]:
     return {c.key.lower() for c in statement.conditions}

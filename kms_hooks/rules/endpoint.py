@@ -5,26 +5,17 @@ from typing import Iterator
 
 from kms_hooks.kms import arn
 from kms_hooks.kms.facts import CROSS_ACCOUNT
-from kms_hooks.model import ENDPOINT, WARNING, Policy, Statement
+from kms_hooks.model import ENDPOINT, WARNING, Policy
 from kms_hooks.rules import Context, Report, RuleDoc, rule
-from kms_hooks.rules.perimeter import resource_perimeter
 from kms_hooks.rules.common import (
     action_grants,
     explain_actions,
+    for_aws_services,
     granted_actions,
     kms_endpoint,
     resources,
 )
-
-def _for_aws_services(statement: Statement) -> bool:
-    """Statements only AWS services can use (aws:PrincipalIsAWSService = true)."""
-    for condition in statement.conditions:
-        if condition.key.lower() == "aws:principalisawsservice" \
-                and condition.operator.lower() == "bool" \
-                and any(v.text is not None and v.text.lower() == "true" for v in condition.values):
-            return True
-    return False
-
+from kms_hooks.rules.perimeter import resource_perimeter
 
 _LOGGING = ("and calls to other accounts' keys are not logged in this account's CloudTrail")
 
@@ -81,7 +72,7 @@ def endpoint_any_key(policy: Policy, context: Context) -> Iterator[Report]:
                      policy.resource_where or policy.where)
         return
     for statement in policy.statements:
-        if not statement.is_allow or _for_aws_services(statement):
+        if not statement.is_allow or for_aws_services(statement):
             continue
         relevant = granted_actions(statement) & CROSS_ACCOUNT
         if not relevant:

@@ -13,19 +13,28 @@ from kms_hooks.model import (
     THIS_ACCOUNT,
     WARNING,
     ERROR,
+    Condition,
     Policy,
     PrincipalEntry,
     Statement,
 )
 from kms_hooks.rules import Context, Report, RuleDoc, rule
-from kms_hooks.rules.common import condition_keys, granted_actions, kms_endpoint, pins
+from kms_hooks.rules.common import (
+    condition_keys,
+    for_aws_services,
+    granted_actions,
+    kms_endpoint,
+    only_wildcards,
+    operator,
+    pins,
+)
 
-PIN_KEYS = frozenset({
+_PIN_KEYS = frozenset({
     "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths", "aws:principalarn",
     "aws:userid", "kms:calleraccount", "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid",
     "aws:sourceorgpaths",
 })
-MULTIVALUED_PINS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
+_MULTIVALUED_PINS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
 _NETWORK_KEYS = frozenset({"aws:sourcevpce", "aws:sourcevpc", "aws:sourceip"})
 
 
@@ -52,7 +61,14 @@ def _network_limited(statement: Statement) -> bool:
               aws:SourceOrgPaths, with a value that is not only wildcards.  Network conditions
               (aws:SourceVpce, aws:SourceVpc, aws:Vpce*, aws:SourceIp) lower it to a warning.
               kms:ViaService alone, kms:GrantIsForAWSResource, encryption context keys and
-              aws:PrincipalIsAWSService do not pin the caller.
+              aws:PrincipalIsAWSService do not pin the caller.  An ARN (aws:PrincipalArn,
+              aws:SourceArn) pins only when its account field names an account: anyone can
+              create a role called Admin, so arn:aws:iam::*:role/Admin pins nothing.
+              aws:ResourceOrgID equal to ${aws:PrincipalOrgID} pins the caller to the key's own
+              organization.  A Deny in the same policy, to everyone on "*", of the same actions,
+              with StringNotEquals on aws:PrincipalOrgID, aws:PrincipalAccount or
+              aws:PrincipalOrgPaths confines the Allow: no finding.  In an endpoint policy, the
+              statement conditioned on aws:PrincipalIsAWSService = true is exempt, as for KMS311.
           """,
           why="""
               A key policy is the primary control over a KMS key.  "*" as principal lets any
@@ -77,9 +93,10 @@ def public_key_policy(policy: Policy, context: Context) -> Iterator[Report]:
     if policy.kind == ENDPOINT and not kms_endpoint(policy):
         return
     for statement in policy.statements or ():
-        if not statement.is_allow:
+        if not statement.is_allow or (policy.kind == ENDPOINT and for_aws_services(statement)):
             continue
-        if any(pins(c, PIN_KEYS, MULTIVALUED_PINS) for c in statement.conditions):
+        if any(pins_caller(c, policy) for c in statement.conditions) \
+                or _confined_by_deny(statement, policy):
             continue
         severity = WARNING if _network_limited(statement) else ERROR
         limit = " (only a network condition limits it)" if severity == WARNING else ""
@@ -94,6 +111,56 @@ def public_key_policy(policy: Policy, context: Context) -> Iterator[Report]:
             yield Report('"NotPrincipal" with Allow lets every principal not listed, in any '
                          f"account, use this {_noun(policy)}{limit}; name the principals in "
                          '"Principal"', statement.key_where("NotPrincipal"), severity)
+
+
+_ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+_CONFINING_KEYS = frozenset({"aws:principalorgid", "aws:principalaccount", "aws:principalorgpaths"})
+
+
+def pins_caller(condition: Condition, policy: Policy) -> bool:
+    """Whether a condition pins who the caller is (or the organization it belongs to).
+
+    An ARN value pins only when its account field names an account: anyone can create a role
+    called Name, so arn:aws:iam::*:role/Name pins nothing.  aws:ResourceOrgID equal to
+    ${aws:PrincipalOrgID} pins the caller to the key's own organization."""
+    key = condition.key.lower()
+    if key == "aws:resourceorgid":
+        op = operator(condition.operator)
+        return policy.version == "2012-10-17" and op.base in ("stringequals", "stringlike") \
+            and not op.if_exists and op.qualifier == "" and bool(condition.values) and all(
+                (v.text or "").strip().lower() == "${aws:principalorgid}" for v in condition.values)
+    if not pins(condition, _PIN_KEYS, _MULTIVALUED_PINS):
+        return False
+    if key in _ARN_KEYS:
+        return all(_names_an_account(v.text) for v in condition.values)
+    return True
+
+
+def _names_an_account(text: str | None) -> bool:
+    if text is None:
+        return True  # a template expression: one definite value
+    parts = text.split(":", 5)
+    if len(parts) < 6:
+        return "*" not in text and "?" not in text
+    return "*" not in parts[4] and "?" not in parts[4]
+
+
+def _confined_by_deny(statement: Statement, policy: Policy) -> bool:
+    """A Deny to everyone, on this key, of the same actions, unless the caller's organization or
+    account is ours (StringNotEquals on aws:PrincipalOrgID, ...): the Allow is confined too."""
+    actions = granted_actions(statement)
+    for other in policy.statements or ():
+        if not other.is_deny or not any(is_everyone(p) for p in other.principals or ()) \
+                or not any(v.text == "*" for v in other.resources or ()) \
+                or not actions <= granted_actions(other):
+            continue
+        for condition in other.conditions:
+            op = operator(condition.operator)
+            if condition.key.lower() in _CONFINING_KEYS and op.base in (
+                    "stringnotequals", "stringnotlike") and not op.if_exists \
+                    and condition.values and not any(only_wildcards(v) for v in condition.values):
+                return True
+    return False
 
 
 def _noun(policy: Policy) -> str:

@@ -8,7 +8,7 @@ from kms_hooks.kms.facts import ALL, CRYPTOGRAPHIC, GRANT_OPERATIONS, describe
 from kms_hooks.model import KEY, WARNING, Condition, Policy, Statement
 from kms_hooks.rules import Context, Report, RuleDoc, rule
 from kms_hooks.rules.common import granted_actions, operator, pins
-from kms_hooks.rules.key import PIN_KEYS, MULTIVALUED_PINS, is_everyone
+from kms_hooks.rules.key import is_everyone, pins_caller
 
 _ACCOUNT_PINS = frozenset({"kms:calleraccount", "aws:principalaccount"})
 # Using and describing the key: what AWS managed keys allow through kms:ViaService, and the
@@ -68,7 +68,7 @@ def account_wide_key_administration(policy: Policy, context: Context) -> Iterato
         if not everyone:
             continue
         keys = {c.key.lower() for c in statement.conditions}
-        pinned = {c.key.lower() for c in statement.conditions if pins(c, PIN_KEYS, MULTIVALUED_PINS)}
+        pinned = {c.key.lower() for c in statement.conditions if pins_caller(c, policy)}
         if not pinned or not pinned <= _ACCOUNT_PINS or "kms:viaservice" in keys:
             continue
         beyond = granted_actions(statement) - _USE_AND_DESCRIBE
