@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from kms_hooks.kms.facts import ALL
 from kms_hooks.model import (
     ENDPOINT,
     KEY,
@@ -179,11 +180,23 @@ def _is_account_principal(principal: PrincipalEntry) -> bool:
 
 
 def _looks_aws_managed(policy: Policy) -> bool:
-    """AWS managed key policies: every Allow is conditioned on kms:ViaService with
-    kms:CallerAccount.  AWS writes and maintains them; lockout does not apply."""
+    """AWS managed key policies: Allows conditioned on kms:ViaService with kms:CallerAccount,
+    and at most the account's "direct access to key metadata" statement (the account principal,
+    read-only calls and kms:RevokeGrant).  AWS writes and maintains them; lockout does not
+    apply."""
     allows = [s for s in policy.statements or () if s.is_allow]
-    return bool(allows) and all(
-        {"kms:viaservice", "kms:calleraccount"} <= condition_keys(s) for s in allows)
+    via = [s for s in allows if {"kms:viaservice", "kms:calleraccount"} <= condition_keys(s)]
+    return bool(via) and all(s in via or _metadata_access(s) for s in allows)
+
+
+_METADATA_ACCESS = frozenset({"RevokeGrant"} | {a for a in ALL if a.startswith(
+    ("Describe", "Get", "List"))})
+
+
+def _metadata_access(statement: Statement) -> bool:
+    principals = statement.principals or ()
+    return bool(principals) and all(_is_account_principal(p) for p in principals) \
+        and granted_actions(statement) <= _METADATA_ACCESS
 
 
 @rule("KMS202", "key-policy-lockout", WARNING,
@@ -196,7 +209,12 @@ def _looks_aws_managed(policy: Policy) -> bool:
               Allow grants kms:PutKeyPolicy (directly or by wildcard) to the key's account
               principal (arn:PARTITION:iam::ACCOUNT:root or the account id), or where an
               unconditional Deny takes it from everyone.  Fragments, absent policies and AWS
-              managed key policies are never reported.
+              managed key policies (kms:ViaService with kms:CallerAccount statements, and the
+              account's read-only "direct access to key metadata" statement) are never
+              reported.  Roles and users of the same template or module (!GetAtt Role.Arn,
+              aws_iam_role.X.arn, aws_iam_user.X.arn) count as IAM users and roles; a principal
+              that cannot be named here (an expression, a malformed entry) may be the account,
+              and nothing is said.
           """,
           why="""
               If nobody may change the key policy, KMS rejects it (the lockout safety check)

@@ -20,6 +20,9 @@ from kms_hooks.normalize import Reader
 KEY_TYPES = frozenset({"AWS::KMS::Key", "AWS::KMS::ReplicaKey"})
 ALIAS_TYPE = "AWS::KMS::Alias"
 KEY_ARN = f"arn:{SPECIFIC}:kms:{SPECIFIC}:{THIS_ACCOUNT}:key/{SPECIFIC}"
+# The ARN of a role or user made by the template: an IAM identity of this account.
+IDENTITY_ARNS = {"AWS::IAM::Role": f"arn:{SPECIFIC}:iam::{THIS_ACCOUNT}:role/{SPECIFIC}",
+                 "AWS::IAM::User": f"arn:{SPECIFIC}:iam::{THIS_ACCOUNT}:user/{SPECIFIC}"}
 
 _PSEUDO = {
     "AWS::AccountId": THIS_ACCOUNT,
@@ -203,6 +206,8 @@ class IntrinsicReader(Reader):
             if attribute == "KeyId":
                 return Value(SPECIFIC, where, shown, "key-id",
                              self.template.key_arn_fix(logical_id), refers)
+        if kind in IDENTITY_ARNS and attribute == "Arn":
+            return Value(IDENTITY_ARNS[kind], where, shown, refers=refers)
         return Value(None, where, shown, refers=refers)
 
     def _parameter(self, name: str) -> list[tuple[str, str]]:
@@ -254,8 +259,11 @@ class IntrinsicReader(Reader):
             return self._ref_texts(argument)
         if name == "Fn::GetAtt":
             logical_id, attribute = _get_att_parts(argument)
-            if self.template.resource_type(logical_id) in KEY_TYPES and attribute == "Arn":
+            kind = self.template.resource_type(logical_id)
+            if kind in KEY_TYPES and attribute == "Arn":
                 return [KEY_ARN]
+            if kind in IDENTITY_ARNS and attribute == "Arn":
+                return [IDENTITY_ARNS[kind]]
             return [SPECIFIC] if logical_id in self.template.resources else None
         if name == "Fn::If":
             if not _branches(argument):

@@ -24,6 +24,7 @@ ALIAS_NAME = "alias-name"
 _ACCOUNT = "account"  # this account's id
 _ONE = "specific"  # one definite value that is not known here (a region, a partition)
 _INPUT = "input"  # the data source's own argument, as written
+_IDENTITY = "identity"  # the ARN of a role or user made here: an IAM identity of this account
 
 KEY_TYPES = frozenset({"aws_kms_key", "aws_kms_external_key", "aws_kms_replica_key",
                        "aws_kms_replica_external_key"})
@@ -38,6 +39,8 @@ RETURNS: dict[tuple[str, str], dict[str, str]] = {
     ("data", "aws_kms_alias"): {"arn": ALIAS_ARN, "id": ALIAS_ARN, "name": _INPUT + ":name",
                                 "target_key_arn": KEY_ARN, "target_key_id": KEY_ID},
     ("data", "aws_caller_identity"): {"account_id": _ACCOUNT, "id": _ACCOUNT},
+    ("resource", "aws_iam_role"): {"arn": _IDENTITY + ":role"},
+    ("resource", "aws_iam_user"): {"arn": _IDENTITY + ":user"},
     ("data", "aws_partition"): {"partition": _ONE, "id": _ONE},
     ("data", "aws_region"): {"name": _ONE, "region": _ONE, "id": _ONE},
 }
@@ -166,6 +169,10 @@ class Resolver:
             return Value(echoed.text, where, display=display)
         if returns == _ACCOUNT:
             return Value(THIS_ACCOUNT, where, display=display)
+        if returns.startswith(_IDENTITY):
+            path = returns.partition(":")[2]
+            return Value(f"arn:{SPECIFIC}:iam::{THIS_ACCOUNT}:{path}/{SPECIFIC}", where,
+                         display=display)
         if returns == _ONE:
             return Value(SPECIFIC, where, display=display)
         if returns == KEY_ID:
