@@ -83,13 +83,15 @@ def write(baseline_path: str, outcome: Outcome) -> int:
         })
     entries.sort(key=lambda e: (e["path"], e["rule"], e["pointer"], e["fingerprint"]))
     document = {"tool": "kms-hooks", "version": FORMAT_VERSION, "findings": entries}
+    from kms_hooks.files import Unreadable, write_text
+
     try:
-        with open(baseline_path, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-    except OSError as error:
+        # Through a new file renamed over the old one: never through a committed symbolic
+        # link, and never half written when runs overlap.
+        write_text(baseline_path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    except Unreadable as error:
         raise BaselineError(f"{baseline_path}: cannot write the baseline: "
-                            f"{error.strerror or error}") from None
+                            f"{error.detail}") from None
     return len(entries)
 
 

@@ -200,11 +200,12 @@ def _write_report(prog: str, args: argparse.Namespace, report: str) -> int:
     if not args.output_file:
         sys.stdout.write(report)
         return 0
+    from kms_hooks.files import Unreadable, write_text
+
     try:
-        with open(args.output_file, "w", encoding="utf-8") as handle:
-            handle.write(report)
-    except OSError as error:
-        return _usage_error(prog, f"cannot write {args.output_file}: {error.strerror or error}")
+        write_text(args.output_file, report)
+    except Unreadable as error:
+        return _usage_error(prog, f"cannot write {args.output_file}: {error.detail}")
     return 0
 
 
@@ -303,7 +304,7 @@ def install_git_hook(prog: str, argv: Sequence[str]) -> int:
     from kms_hooks.gitio import install_hook
 
     try:
-        path = install_hook()
+        path, backup = install_hook()
     except UsageError as error:
         _say(f"{prog} {INSTALL_HOOK}: error: {error}")
         return 2
@@ -311,6 +312,8 @@ def install_git_hook(prog: str, argv: Sequence[str]) -> int:
 
     print(f"{prog}: wrote {printable(os.path.relpath(path))}: each commit now checks its "
           "staged files")
+    if backup is not None:
+        print(f"{prog}: the hook it replaced is kept as {printable(os.path.relpath(backup))}")
     return 0
 
 

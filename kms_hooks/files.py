@@ -142,18 +142,33 @@ def read_regular(path: str, root: str | None = None, limit: int = MAX_BYTES) -> 
     return content
 
 
-def write_atomic(path: str, data: bytes, mode: int | None = None) -> None:
+def write_atomic(path: str, data: bytes, mode: int | None = None,
+                 root: str | None = None) -> None:
     """Write `data` to `path` through a new file in the same directory, renamed over it: a
     reader never sees half a file, parallel writers leave one whole file, and a symbolic link
-    at `path` is refused, never followed.  Raises OSError or Unreadable."""
-    import tempfile
-
+    at `path`, or a directory that leads out of `root` (default: the root of `path`), is
+    refused, never followed.  Raises Unreadable."""
     if os.path.islink(path):
         raise Unreadable("is a symbolic link: not written through it", SPECIAL)
-    directory = os.path.dirname(os.path.abspath(path))
     if os.path.lexists(path) and not os.path.isfile(path):
         raise Unreadable("is not a regular file: not replaced", SPECIAL)
-    check_inside(directory)
+    directory = os.path.dirname(os.path.abspath(path))
+    check_inside(directory, root if root is not None else root_of(path))
+    try:
+        _replace(path, directory, data, mode)
+    except OSError as error:
+        raise Unreadable(error.strerror or str(error)) from None
+
+
+def write_text(path: str, text: str, root: str | None = None) -> None:
+    """`write_atomic` of text as UTF-8; a lone surrogate (from a name that is not UTF-8) is
+    written as its JSON escape, `\\udcff`, never an encoding error."""
+    write_atomic(path, text.encode("utf-8", "backslashreplace"), root=root)
+
+
+def _replace(path: str, directory: str, data: bytes, mode: int | None) -> None:
+    import tempfile
+
     descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".kms-hooks-",
                                              suffix=".tmp")
     try:

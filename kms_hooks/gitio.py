@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import sys
 from typing import Sequence
 
@@ -226,34 +225,62 @@ def hook_script(python: str) -> str:
         f"{HOOK_MARK}: checks KMS permissions in the staged files.\n"
         "# Written by `kms-policies install-git-hook`; delete this file to remove it.\n"
         f"if [ -x {quoted} ]; then\n"
-        f"    exec {quoted} -m kms_hooks --staged\n"
+        "    # -I: the repository's own files (a json.py at its root) are never imported.\n"
+        f"    exec {quoted} -I -m kms_hooks --staged\n"
         "fi\n"
         "exec kms-policies --staged\n"
     )
 
 
-def install_hook() -> str:
-    """Write the pre-commit hook of the current repository; the path written.  A hook that
-    this command did not write is never replaced."""
+def install_hook() -> tuple[str, str | None]:
+    """Write the pre-commit hook of the current repository: the path written, and where the
+    hook it replaced was kept (None when there was none, or it was this very script).  A hook
+    this command did not write, or a symbolic link, is never replaced."""
+    from kms_hooks.files import Unreadable, read_regular
+
     _work_tree()
     path = os.path.abspath(os.fsdecode(git(["rev-parse", "--git-path", "hooks/pre-commit"])
                                        .rstrip(b"\n")))
+    directory = os.path.dirname(path)
+    # The hooks directory is git's, wherever it lies (a worktree's lies outside it).
+    root = os.path.realpath(directory)
+    script = hook_script(sys.executable).encode()
+    backup = None
     if os.path.lexists(path):
+        if os.path.islink(path):
+            raise GitError(f"{path} is a symbolic link; not replacing it (add "
+                           "`kms-policies --staged` to the hook it leads to yourself)")
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                existing = handle.read()
-        except OSError as error:
-            raise GitError(f"{path}: cannot read the existing hook: "
-                           f"{error.strerror or error}") from None
-        if HOOK_MARK not in existing:
+            existing = read_regular(path, root)
+        except Unreadable as error:
+            raise GitError(f"{path}: cannot read the existing hook: {error.detail}") from None
+        if HOOK_MARK.encode() not in existing:
             raise GitError(f"{path} already exists and was not written by kms-policies; "
                            "not replacing it (add `kms-policies --staged` to it yourself)")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(hook_script(sys.executable))
-    mode = os.stat(path).st_mode
-    os.chmod(path, mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return path
+        if existing != script:
+            # Ours once, but changed since, or by someone else: kept, never lost.
+            backup = _free_name(path + ".kms-hooks-backup")
+            _write_hook(backup, existing, root)
+    os.makedirs(directory, exist_ok=True)
+    _write_hook(path, script, root)
+    return path, backup
+
+
+def _free_name(path: str) -> str:
+    candidate, number = path, 1
+    while os.path.lexists(candidate):
+        number += 1
+        candidate = f"{path}.{number}"
+    return candidate
+
+
+def _write_hook(path: str, content: bytes, root: str) -> None:
+    from kms_hooks.files import Unreadable, write_atomic
+
+    try:
+        write_atomic(path, content, mode=0o755, root=root)
+    except Unreadable as error:
+        raise GitError(f"{path}: cannot write the hook: {error.detail}") from None
 
 
 # ----------------------------------------------------------------------------------------------

@@ -199,3 +199,87 @@ def test_a_deep_baseline_is_a_clean_error(
     assert capsys.readouterr().err == (
         "kms-policies: error: baseline.json: not a kms-hooks baseline (nested too deeply to "
         "read)\n")
+
+
+# -- no code from the repository runs -----------------------------------------------------------
+
+
+def test_the_git_hook_never_imports_the_repositorys_files(
+        repo: pathlib.Path, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+
+    ran = tmp_path / "ran"
+    payload = f"open({str(ran)!r}, 'a').write(__name__ + '\\n')\n"
+    # Modules that `python -m kms_hooks` imports, shadowed at the repository's root.
+    (repo / "json.py").write_text(payload)
+    (repo / "identify").mkdir()
+    (repo / "identify" / "__init__.py").write_text(payload)
+    (repo / "kms_hooks").mkdir()
+    (repo / "kms_hooks" / "__init__.py").write_text(payload)
+    assert main(["install-git-hook"]) == 0
+    (repo / "reader.json").write_text(BAD)
+    git(repo, "add", "-A")
+    done = subprocess.run(["git", "commit", "-q", "-m", "bad"], cwd=repo, capture_output=True,
+                          text=True)
+    assert done.returncode == 1
+    assert "reader.json:6:17: KMS101 error" in done.stderr
+    assert not ran.exists()
+
+
+# -- writes never follow links, and are whole ----------------------------------------------------
+
+
+def test_write_baseline_refuses_a_committed_link(
+        repo: pathlib.Path, outside: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "bad.json").write_text(BAD)
+    os.symlink(outside / "credentials", repo / ".kms-baseline.json")
+    (repo / "ci").mkdir()
+    os.symlink(outside, repo / "ci" / "out")
+    commit(repo)
+    for target in (".kms-baseline.json", "ci/out/baseline.json"):
+        assert main(["--write-baseline", target, "bad.json"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"kms-policies: error: {target}: cannot write the baseline: ")
+    assert (outside / "credentials").read_text() == SECRET
+    assert sorted(p.name for p in outside.iterdir()) == ["credentials", "policy.json"]
+    assert main(["--output-file", ".kms-baseline.json", "bad.json"]) == 2
+    assert (outside / "credentials").read_text() == SECRET
+
+
+def test_parallel_baseline_writes_leave_one_whole_file(repo: pathlib.Path) -> None:
+    import subprocess
+    import sys
+
+    for index in range(40):
+        (repo / f"p{index}.json").write_text(BAD)
+    command = [sys.executable, "-I", "-m", "kms_hooks", "--write-baseline", "b.json", "."]
+    for _ in range(3):
+        runs = [subprocess.Popen(command, cwd=repo, stderr=subprocess.DEVNULL)
+                for _ in range(8)]
+        assert [run.wait() for run in runs] == [0] * 8
+        assert len(json.loads((repo / "b.json").read_text())["findings"]) == 40
+    assert [p.name for p in repo.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_install_git_hook_backs_up_what_it_replaces(
+        repo: pathlib.Path, outside: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kms_hooks.gitio import HOOK_MARK
+
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.parent.mkdir(exist_ok=True)
+    mine = f"#!/bin/sh\n{HOOK_MARK}\nmake lint\nkms-policies --staged\n"
+    hook.write_text(mine)
+    assert main(["install-git-hook"]) == 0
+    out = capsys.readouterr().out
+    backup = hook.parent / "pre-commit.kms-hooks-backup"
+    assert f"kept as {os.path.relpath(backup)}" in out
+    assert backup.read_text() == mine and "-I -m kms_hooks" in hook.read_text()
+    assert main(["install-git-hook"]) == 0  # its own script again: nothing to keep
+    assert "kept as" not in capsys.readouterr().out
+    assert sorted(p.name for p in hook.parent.iterdir() if "kms-hooks" in p.name) == [
+        "pre-commit.kms-hooks-backup"]
+    hook.unlink()
+    os.symlink(outside / "credentials", hook)
+    assert main(["install-git-hook"]) == 2
+    assert "is a symbolic link; not replacing it" in capsys.readouterr().err
+    assert (outside / "credentials").read_text() == SECRET
