@@ -84,17 +84,35 @@ def _usage_error(prog: str, message: str) -> int:
     return 2
 
 
+def _file_names(argv: list[str]) -> tuple[list[str], list[str]]:
+    """The options, and the file names that look like options, of a run under pre-commit.
+
+    pre-commit (which sets PRE_COMMIT=1 for its hooks) passes file names after the hook's
+    `args`, without `--`: a committed file named `--write-baseline=x` or `-v` would be acted on
+    as an option.  Under pre-commit a word that names an existing file, or a first word that
+    does (`install-git-hook`, `access`), is a file to check, never an option or a command."""
+    if os.environ.get("PRE_COMMIT") != "1":
+        return argv, []
+    options: list[str] = []
+    names: list[str] = []
+    for position, word in enumerate(argv):
+        named = (word.startswith("-") or position == 0) and os.path.lexists(word)
+        (names if named else options).append(word)
+    return options, names
+
+
 def run(prog: str, argv: Sequence[str] | None) -> int:
     from kms_hooks.sources import HOOKS
 
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == [INSTALL_HOOK]:
+    argv, file_names = _file_names(list(sys.argv[1:] if argv is None else argv))
+    if argv[:1] == [INSTALL_HOOK] and not file_names:
         return install_git_hook(prog, argv[1:])
-    if argv[:1] == [ACCESS]:
+    if argv[:1] == [ACCESS] and not file_names:
         from kms_hooks.access_command import main as access
 
         return access(prog, argv[1:], HOOKS[prog])
     args = build_parser(prog).parse_args(argv)
+    args.paths.extend(file_names)
     if args.list_rules:
         from kms_hooks.rules.docs import rule_table, rules_json
 

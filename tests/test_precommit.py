@@ -111,3 +111,25 @@ def test_run_from_the_configuration(shell: Shell, project: pathlib.Path) -> None
     assert "writer" not in failed.stdout
     passed = shell("pre-commit run --files iam/writer.json templates/writer.yaml", project)
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_a_file_named_like_an_option_is_checked_as_a_file(
+        tmp_path: pathlib.Path, shell: Shell, hook_repository: pathlib.Path) -> None:
+    # pre-commit passes file names after the hook's args: these would be options.
+    repo = shell.new_repo(tmp_path / "repo", {
+        ".pre-commit-config.yaml":
+            f"repos:\n-   repo: {hook_repository}\n    rev: {readme_rev()}\n    hooks:\n"
+            "    -   id: kms-policies\n        args: [--fail-on, error]\n",
+        "iam/reader.json": BAD,
+        "--write-baseline=.kms-baseline.json": "",
+        "--fail-on=never.json": BAD,
+        "-q.json": "",
+    })
+    shell.git(repo, "add", "-A")
+    failed = shell("pre-commit run --all-files", repo)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    status, printed = results(failed)["kms-policies"]
+    assert status == "Failed"
+    assert sorted(DIAGNOSTIC.findall(printed)) == ["--fail-on=never.json:6:17: KMS101 ",
+                                                   "iam/reader.json:6:17: KMS101 "]
+    assert not (repo / ".kms-baseline.json").exists()
