@@ -7,7 +7,7 @@ from typing import Iterable
 from kms_hooks.config import glob_matches
 from kms_hooks.escape import shortened
 from kms_hooks.model import NOTE, Finding, Grant, Subject, Where
-from kms_hooks.rules import Context, Rule, all_rules
+from kms_hooks.rules import Context, Report, Rule, all_rules
 
 
 @dataclass(frozen=True)
@@ -51,14 +51,13 @@ def check(subjects: Iterable[Subject], context: Context, selection: Selection,
                 continue
             assert rule.check is not None
             for report in rule.check(subject, context):
-                result.findings.append(_finding(rule, subject, report.message, report.where,
-                                                report.severity, selection))
+                result.findings.append(_finding(rule, subject, report, selection))
     return result
 
 
-def _finding(rule: Rule, subject: Subject, message: str, where: Where,
-             severity: str | None, selection: Selection) -> Finding:
-    chosen = severity or rule.severity
+def _finding(rule: Rule, subject: Subject, report: Report, selection: Selection) -> Finding:
+    message, where = report.message, report.where
+    chosen = report.severity or rule.severity
     kind = "grant" if isinstance(subject, Grant) else subject.kind
     if not isinstance(subject, Grant) and subject.aws_managed:
         chosen = NOTE  # AWS managed policies cannot be edited, only detached
@@ -66,7 +65,7 @@ def _finding(rule: Rule, subject: Subject, message: str, where: Where,
     if subject.name_in_messages:
         message = f"{subject.name}: {message}"
     return Finding(rule.id, chosen, shortened(message), where, subject.name, kind,
-                   _enclosing_statement(subject, where))
+                   _enclosing_statement(subject, where), report.fix)
 
 
 def _enclosing_statement(subject: Subject, where: Where) -> Where | None:

@@ -62,6 +62,15 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--diff-base", metavar="REV",
                         help="report only findings on lines added or changed since the merge "
                              "base of REV and HEAD")
+    parser.add_argument("--fix", action="store_true",
+                        help="apply the safe fixes in place, then report what remains (exit 1 "
+                             "when a file changed)")
+    parser.add_argument("--unsafe-fixes", action="store_true",
+                        help="with --fix or --diff: also the fixes that narrow access or change "
+                             "what a deployment does")
+    parser.add_argument("--diff", action="store_true",
+                        help="print the fixes as a unified diff, write nothing (exit 1 when "
+                             "there is one)")
     parser.add_argument("--explain", metavar="ID",
                         help="print a rule's documentation (by id or name) and exit")
     parser.add_argument("--list-rules", action="store_true",
@@ -162,13 +171,33 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
     except UsageError as error:
         return _usage_error(prog, str(error))
 
-    progress = Progress(len(files)) if not args.quiet and sys.stderr.isatty() else None
-    outcome = run_checks(files, options, progress)
-    if progress is not None:
-        progress.done()
-    if changed is not None:
-        _only_changed(outcome, changed)
+    def check(files: list[SourceFile]) -> Outcome:
+        progress = Progress(len(files)) if not args.quiet and sys.stderr.isatty() else None
+        outcome = run_checks(files, options, progress)
+        if progress is not None:
+            progress.done()
+        if changed is not None:
+            _only_changed(outcome, changed)
+        if args.baseline and not args.write_baseline:
+            from kms_hooks.baseline import apply
+
+            apply(args.baseline, outcome)
+        return outcome
+
+    fixing = args.fix or args.diff
     try:
+        if args.unsafe_fixes and not fixing:
+            raise UsageError("--unsafe-fixes needs --fix or --diff")
+        if fixing and args.write_baseline:
+            raise UsageError("--write-baseline records findings; it does not fix them")
+        if fixing:
+            from kms_hooks.fixes import run_fixes
+
+            outcome, fixed = run_fixes(files, check, args)
+            if fixed.diff is not None:
+                return fixed.diff
+        else:
+            outcome = check(files)
         if args.write_baseline:
             from kms_hooks.baseline import write
 
@@ -176,10 +205,6 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
             if not args.quiet:
                 _say(f"{args.write_baseline}: recorded {_count(written, 'finding')}")
             return 0
-        if args.baseline:
-            from kms_hooks.baseline import apply
-
-            apply(args.baseline, outcome)
     except UsageError as error:
         return _usage_error(prog, str(error))
 
@@ -209,6 +234,10 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
         if outcome.findings and any(os.path.isdir(p) for p in args.paths):
             sys.stderr.write(rule_summary(outcome))
         print(summary(outcome), file=sys.stderr)
+        if fixing:
+            print(fixed.summary(), file=sys.stderr)
+    if fixing and fixed.files:
+        return 1  # as pre-commit fixers do: the changed files need a look and a `git add`
     return exit_status(outcome, args.fail_on or config.fail_on or "warning")
 
 

@@ -78,6 +78,31 @@ class Where:
 
 
 @dataclass(frozen=True)
+class TextEdit:
+    """One edit of a fix, as the source that knows the format writes it: in the text of the
+    element at `where` (its key with `where.key`), `old` becomes `new`; the whole element when
+    `old` is None.  `old` must occur exactly once in the element's text, or the fix is not
+    applied: an element written with escapes is left alone rather than guessed at."""
+
+    where: Where
+    new: str
+    old: str | None = None
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A change that resolves a finding.  `title` is what the element becomes, for messages;
+    `edits` are applied all together or not at all (none: a suggestion that cannot be applied,
+    with `reason` saying why).  An unsafe fix narrows access or changes what a deployment does:
+    it is applied only with --unsafe-fixes."""
+
+    title: str
+    edits: tuple[TextEdit, ...] = ()
+    safe: bool = True
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Value:
     """A string element of a policy, such as one Action or Resource entry.
 
@@ -85,14 +110,15 @@ class Value:
     rules report nothing about unknown values.  `kind` is what a resolver knows the value to be
     when the text alone would not say (a CloudFormation `Ref` to a key returns a key id);
     `display` is how the value is written in the file when that is not `text`; `fix` is the
-    replacement a resolver can suggest.
+    replacement a resolver can suggest (a key ARN for a reference that returns a key id), with
+    the edits that make it in the file's own format.
     """
 
     text: str | None
     where: Where
     display: str | None = None
     kind: str | None = None
-    fix: str | None = None
+    fix: Fix | None = None
     # The resource a reference names, in the file's own terms ("Resources/AppKey",
     # "aws_kms_key.app"): how an access review names the key or role behind the value.
     refers: str | None = None
@@ -239,6 +265,7 @@ class Finding:
     # The statement that holds the element, when there is one in the same document: a change
     # anywhere in the statement (a new action beside an old "Resource": "*") concerns it.
     statement: Where | None = None
+    fix: Fix | None = None
 
     def sort_key(self) -> tuple[str, int, int, str]:
         span = self.where.span()

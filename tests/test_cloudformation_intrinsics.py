@@ -68,10 +68,10 @@ def test_ref_of_a_key_is_its_key_id_with_the_arn_as_fix() -> None:
         (found,) = values({"Ref": logical_id}) or []
         assert (found.text, found.kind) == (SPECIFIC, "key-id")
         assert found.display == f'{{"Ref": "{logical_id}"}}'
-        assert found.fix == f'{{"Fn::GetAtt": ["{logical_id}", "Arn"]}}'
+        assert found.fix is not None and found.fix.title == f'{{"Fn::GetAtt": ["{logical_id}", "Arn"]}}'
         assert arn.classify_value(found).kind == arn.KEY_ID
     (yaml_found,) = values({"Ref": "DataKey"}, yaml=True) or []
-    assert yaml_found.fix == "!GetAtt DataKey.Arn"
+    assert yaml_found.fix is not None and yaml_found.fix.title == "!GetAtt DataKey.Arn"
 
 
 def test_get_att_of_keys() -> None:
@@ -80,7 +80,7 @@ def test_get_att_of_keys() -> None:
     resource = arn.classify_value(key_arn)
     assert resource.kind == arn.KEY_ARN and resource.this_account
     (key_id,) = values({"Fn::GetAtt": "Replica.KeyId"}) or []
-    assert (key_id.kind, key_id.fix) == ("key-id", '{"Fn::GetAtt": ["Replica", "Arn"]}')
+    assert key_id.fix is not None and (key_id.kind, key_id.fix.title) == ("key-id", '{"Fn::GetAtt": ["Replica", "Arn"]}')
     assert texts({"Fn::GetAtt": ["Replica", "Arn"]}) == [KEY_ARN]
     # An alias has no attributes; other resources' attributes are not KMS values.
     assert texts({"Fn::GetAtt": ["Alias", "Arn"]}) == [None]

@@ -260,3 +260,23 @@ def test_access_review_recipe(installed: Shell, tmp_path: pathlib.Path) -> None:
     done = installed(workflow_step["run"], repo, GITHUB_STEP_SUMMARY=str(summary))
     assert done.returncode == 0, done.stderr
     assert summary.read_text() == runs[1][1]
+
+
+def test_fixes_recipe(installed: Shell, tmp_path: pathlib.Path) -> None:
+    found = blocks("Fixes")
+    [example] = [text for language, text in found if language == "hcl"]
+    [typed] = [text for language, text in found if language == ""]
+    [diff] = [text for language, text in found if language == "diff"]
+    [hook] = [text for language, text in found if language == "yaml"]
+    repo = installed.new_repo(tmp_path / "repo", {"main.tf": example})
+    preview, fix = commands(typed)
+    done = installed(preview, repo)
+    assert (done.returncode, done.stdout) == (1, diff)
+    assert (repo / "main.tf").read_text() == example
+    done = installed(fix, repo)
+    assert done.returncode == 1
+    assert "fixed 2 findings in 1 file" in done.stderr
+    fixed = example.replace("kms:Decrpyt", "kms:Decrypt").replace(".data.key_id", ".data.arn")
+    assert (repo / "main.tf").read_text() == fixed
+    assert installed(fix, repo).returncode == 0  # nothing left to fix, and nothing found
+    assert yaml.safe_load(hook) == {"hooks": [{"id": "kms-policies", "args": ["--fix"]}]}

@@ -101,7 +101,7 @@ def test_references_resolve_to_what_they_return() -> None:
 
     def resolved(text: str) -> tuple[str | None, str | None, str | None]:
         value = resolver.value(reference(doc, text))
-        return value.text, value.kind, value.fix
+        return value.text, value.kind, value.fix.title if value.fix else None
 
     key_arn = f"arn:{SPECIFIC}:kms:{SPECIFIC}:{THIS_ACCOUNT}:key/{SPECIFIC}"
     assert resolved("aws_kms_key.k.arn") == (key_arn, "key-arn", None)
@@ -109,7 +109,8 @@ def test_references_resolve_to_what_they_return() -> None:
                                                          "aws_kms_replica_key.k.arn")
     assert resolved("aws_kms_key.k[\"x\"].id") == (SPECIFIC, "key-id", 'aws_kms_key.k["x"].arn')
     assert resolved("aws_kms_alias.a.arn") == (
-        f"arn:{SPECIFIC}:kms:{SPECIFIC}:{THIS_ACCOUNT}:alias/app", "alias-arn", None)
+        f"arn:{SPECIFIC}:kms:{SPECIFIC}:{THIS_ACCOUNT}:alias/app", "alias-arn",
+        "aws_kms_alias.a.target_key_arn")
     assert resolved("aws_kms_alias.a.name") == ("alias/app", "alias-name", None)
     assert resolved("aws_kms_alias.a.target_key_arn") == (key_arn, "key-arn", None)
     assert resolved("aws_kms_alias.a.target_key_id")[1:] == ("key-id",

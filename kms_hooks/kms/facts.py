@@ -128,12 +128,22 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 
 def nearest(name: str, limit: int = 2) -> str | None:
     """The known action closest to a misspelt name, when it is within `limit` edits."""
-    best: tuple[int, str] | None = None
+    found = closest(name, limit)
+    return found[0] if found else None
+
+
+def closest(name: str, limit: int = 2) -> list[str]:
+    """The known actions closest to a misspelt name, all at the same distance, within `limit`
+    edits (none when there is none that close)."""
+    best: list[str] = []
+    best_distance = limit + 1
     for known in sorted(ALL):
         distance = edit_distance(name, known, limit)
-        if distance <= limit and (best is None or distance < best[0]):
-            best = (distance, known)
-    return best[1] if best else None
+        if distance < best_distance:
+            best, best_distance = [known], distance
+        elif distance == best_distance and distance <= limit:
+            best.append(known)
+    return best
 
 
 def describe(names: frozenset[str] | set[str], most: int = 4) -> str:

@@ -150,6 +150,12 @@ class LineMap:
         line = bisect.bisect_right(self._starts, offset) - 1
         return line + 1, offset - self._starts[line] + 1
 
+    def offset(self, line: int, column: int) -> int | None:
+        """The character offset of a 1-based line and column (None: not in the text)."""
+        if not 1 <= line <= len(self._starts):
+            return None
+        return self._starts[line - 1] + column - 1
+
     def span(self, start: int, end: int) -> Span:
         line, column = self.line_col(start)
         end_line, end_column = self.line_col(end)

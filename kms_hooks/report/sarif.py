@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from kms_hooks.engine import Outcome
 from kms_hooks.escape import printable
-from kms_hooks.model import Finding
+from kms_hooks.model import Finding, Span
 from kms_hooks.report.paths import from_root, repository_root
 
 SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
@@ -59,8 +59,7 @@ def _result(finding: Finding, outcome: Outcome, root: str, index: dict[str, int]
     location: dict[str, Any] = {
         "physicalLocation": {
             "artifactLocation": artifact,
-            "region": {"startLine": span.line, "startColumn": span.column,
-                       "endLine": span.end_line, "endColumn": span.end_column},
+            "region": _region(span),
         },
     }
     pointer = finding.where.pointer()
@@ -78,6 +77,9 @@ def _result(finding: Finding, outcome: Outcome, root: str, index: dict[str, int]
     }
     if finding.rule in index:
         result["ruleIndex"] = index[finding.rule]
+    fixes = _fixes(finding, artifact)
+    if fixes:
+        result["fixes"] = fixes
     return result
 
 
@@ -102,6 +104,31 @@ def _results(outcome: Outcome, root: str, index: dict[str, int]) -> list[Any]:
         results.append((silenced.finding.sort_key(), result))
     results.sort(key=lambda pair: pair[0])
     return [result for _, result in results]
+
+
+def _region(span: Span) -> dict[str, int]:
+    return {"startLine": span.line, "startColumn": span.column,
+            "endLine": span.end_line, "endColumn": span.end_column}
+
+
+def _fixes(finding: Finding, artifact: dict[str, str]) -> list[dict[str, Any]]:
+    """The finding's fix, as SARIF's artifact changes (an unsafe one says so)."""
+    from kms_hooks.fixes import replacements
+
+    found = replacements(finding)
+    if not found or finding.fix is None:
+        return []
+    description = f"use {finding.fix.title}"
+    if not finding.fix.safe:
+        description += " (unsafe: applied with --unsafe-fixes)"
+    return [{
+        "description": {"text": description},
+        "artifactChanges": [{
+            "artifactLocation": artifact,
+            "replacements": [{"deletedRegion": _region(span), "insertedContent": {"text": text}}
+                             for span, text in found],
+        }],
+    }]
 
 
 def render(outcome: Outcome) -> str:

@@ -5,7 +5,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Union
 
-from kms_hooks.model import Grant, Policy, Where
+from kms_hooks.model import Fix, Grant, Policy, Where
 
 # Modules that hold rules, imported on first use of the registry.
 RULE_MODULES = (
@@ -34,6 +34,7 @@ class Report:
     message: str
     where: Where
     severity: str | None = None
+    fix: Fix | None = None  # what resolves it, when one edit is right
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from kms_hooks.kms.facts import (
     describe,
     expand,
     has_wildcard,
+    closest,
     is_kms_action,
-    nearest,
 )
 from kms_hooks.model import (
     ENDPOINT,
@@ -29,8 +29,10 @@ from kms_hooks.model import (
     NOTE,
     POLICY_KINDS,
     WARNING,
+    Fix,
     Policy,
     Statement,
+    TextEdit,
     Value,
 )
 from kms_hooks.rules import Context, Report, RuleDoc, rule
@@ -214,11 +216,13 @@ def key_id_in_resource(policy: Policy, context: Context) -> Iterator[Report]:
                              '"2012-10-17"; IAM matches nothing with it: the statement '
                              f'{verb} nothing on it; add "Version": "2012-10-17"', value.where)
             elif resource.kind == arn.KEY_ID:
-                fix = value.fix or "the key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID)"
+                fix = value.fix.title if value.fix else \
+                    "the key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID)"
                 yield Report(f"{value.shown} is a key id, which IAM never matches: the "
-                             f"statement {verb} nothing on that key; use {fix}", value.where)
+                             f"statement {verb} nothing on that key; use {fix}", value.where,
+                             fix=value.fix)
             elif resource.kind == arn.MALFORMED:
-                fix = value.fix or "arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID"
+                fix = value.fix.title if value.fix else "arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID"
                 yield Report(f"{value.shown} is not a valid KMS key ARN ({_malformed(resource)})"
                              f": IAM matches nothing with it; use {fix}", value.where)
 
@@ -275,10 +279,12 @@ def alias_as_key(policy: Policy, context: Context) -> Iterator[Report]:
                              "as arn:aws:kms:*:ACCOUNT:key/* with ForAnyValue:StringEquals on "
                              "kms:ResourceAliases", value.where)
             elif resource.kind == arn.ALIAS_ARN and not alias_ops:
+                use = f"use {value.fix.title}, the key behind it" if value.fix else \
+                    "use the key ARN"
                 yield Report(f"{value.shown} is an alias ARN: it applies to the alias, never to "
-                             "the key behind it; use the key ARN, or arn:aws:kms:*:ACCOUNT:key/* "
+                             f"the key behind it; {use}, or arn:aws:kms:*:ACCOUNT:key/* "
                              "with ForAnyValue:StringEquals on kms:ResourceAliases (alias names)",
-                             value.where)
+                             value.where, fix=value.fix)
 
 
 @rule("KMS104", "any-account-key-pattern", ERROR,
@@ -602,16 +608,19 @@ def unknown_kms_action(policy: Policy, context: Context) -> Iterator[Report]:
             text = value.text
             if text is None or not is_kms_action(text) or expand(text):
                 continue
-            name = text.partition(":")[2]
+            prefix, _, name = text.partition(":")
             longer = _completions(name)
-            suggestion = None if has_wildcard(name) else nearest(name)
+            close = [] if has_wildcard(name) else closest(name)
             if longer:
                 yield Report(f"{value.shown} is not a KMS action: did you mean "
                              f"{' or '.join('kms:' + a for a in longer)} (or kms:{name}*)?",
                              value.where, ERROR)
-            elif suggestion:
-                yield Report(f"{value.shown} is not a KMS action: did you mean kms:{suggestion}?",
-                             value.where, ERROR)
+            elif close:
+                # Only one close action is one right answer; with several, the author chooses.
+                fix = Fix(f"kms:{close[0]}", (TextEdit(value.where, f"{prefix}:{close[0]}", text),)) \
+                    if len(close) == 1 else None
+                yield Report(f"{value.shown} is not a KMS action: did you mean "
+                             f"{' or '.join('kms:' + c for c in close)}?", value.where, ERROR, fix)
             else:
                 yield Report(f"{value.shown} matches no KMS action in the action table of "
                              f"version {TABLE_VERSION}", value.where, WARNING)

@@ -16,6 +16,7 @@ from typing import Any, Iterator, Mapping
 
 from kms_hooks.model import SPECIFIC, THIS_ACCOUNT, Value, Where
 from kms_hooks.normalize import Reader
+from kms_hooks.sources.cloudformation import fix
 
 KEY_TYPES = frozenset({"AWS::KMS::Key", "AWS::KMS::ReplicaKey"})
 ALIAS_TYPE = "AWS::KMS::Alias"
@@ -34,6 +35,7 @@ _PSEUDO = {
 }
 _NO_VALUE = "AWS::NoValue"
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_WHOLE_SUB = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.KeyId)?\}")
 # More alternatives than this (Fn::If inside Fn::Join inside Fn::Sub ...) make a value unknown.
 _MAX_ALTERNATIVES = 32
 
@@ -71,10 +73,13 @@ class Template:
             return _yaml_flow(node)
         return json.dumps(node, separators=(", ", ": "))
 
-    def key_arn_fix(self, logical_id: str) -> str:
-        if self.yaml:
-            return f"!GetAtt {logical_id}.Arn"
-        return json.dumps({"Fn::GetAtt": [logical_id, "Arn"]}, separators=(", ", ": "))
+    def whole_key(self, template: str) -> tuple[str, str] | None:
+        """`(written, logical id)` when a Sub template is one key's `${K}` or `${K.KeyId}`
+        and nothing else: a key id standing for a whole resource."""
+        found = _WHOLE_SUB.fullmatch(template)
+        if found is None or self.resource_type(found.group(1)) not in KEY_TYPES:
+            return None
+        return found.group(0), found.group(1)
 
 
 _PLAIN = re.compile(r"[^\s\[\]{},#&*!|>'\"%@`][^\[\]{},#]*")
@@ -122,6 +127,9 @@ class IntrinsicReader(Reader):
     def values(self, node: Any, where: Where) -> list[Value] | None:
         if isinstance(node, str):
             if self.sub_variables is not None and "${" in node:
+                whole = self.template.whole_key(node)
+                if whole is not None and whole[1] not in self.sub_variables:
+                    return [Value(SPECIFIC, where, node, "key-id", fix.sub_fix(*whole, where))]
                 texts = self.sub_texts(node, self.sub_variables)
                 return [Value(text, where, node) for text in texts] if texts else \
                     [Value(None, where, node)]
@@ -148,9 +156,13 @@ class IntrinsicReader(Reader):
     def _call(self, name: str, argument: Any, node: Any, where: Where) -> list[Value]:
         shown = self.template.written(node)
         if name == "Ref":
-            return self._ref(argument, where, shown)
+            return self._ref(argument, where, shown, node)
         if name == "Fn::GetAtt":
             return [self._get_att(argument, where, shown)]
+        if name == "Fn::Sub":
+            whole_key = self._sub_key(argument, where)
+            if whole_key is not None:
+                return [whole_key]
         if name == "Fn::If":
             if not _branches(argument):
                 return [Value(None, where, shown)]
@@ -175,7 +187,18 @@ class IntrinsicReader(Reader):
             return [Value(text, where, shown) for text in texts]
         return [Value(None, where, shown)]  # Fn::ImportValue, Fn::GetAZs, Fn::Base64, ...
 
-    def _ref(self, name: Any, where: Where, shown: str) -> list[Value]:
+    def _sub_key(self, argument: Any, where: Where) -> Value | None:
+        """An `Fn::Sub` that is one key's `${K}`: the key id, which its ARN should replace."""
+        variables: Any = {}
+        at = where.child("Fn::Sub")
+        if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict):
+            argument, variables, at = argument[0], argument[1], at.child(0)
+        whole = self.template.whole_key(argument) if isinstance(argument, str) else None
+        if whole is None or whole[1] in variables:
+            return None
+        return Value(SPECIFIC, where, argument, "key-id", fix.sub_fix(*whole, at))
+
+    def _ref(self, name: Any, where: Where, shown: str, node: Any) -> list[Value]:
         if name == _NO_VALUE:
             return []
         if not isinstance(name, str):
@@ -188,8 +211,8 @@ class IntrinsicReader(Reader):
         kind = self.template.resource_type(name)
         refers = f"Resources/{name}" if kind is not None else None
         if kind in KEY_TYPES:
-            return [Value(SPECIFIC, where, shown, "key-id", self.template.key_arn_fix(name),
-                          refers)]
+            return [Value(SPECIFIC, where, shown, "key-id",
+                          fix.ref_fix(name, node, where, self.template.yaml), refers)]
         if kind == ALIAS_TYPE:
             return [Value(text, where, shown, "alias-name", refers=refers)
                     for text in self._alias_names(name)]
@@ -205,7 +228,8 @@ class IntrinsicReader(Reader):
                 return Value(KEY_ARN, where, shown, "key-arn", refers=refers)
             if attribute == "KeyId":
                 return Value(SPECIFIC, where, shown, "key-id",
-                             self.template.key_arn_fix(logical_id), refers)
+                             fix.get_att_fix(logical_id, argument, where, self.template.yaml),
+                             refers)
         if kind in IDENTITY_ARNS and attribute == "Arn":
             return Value(IDENTITY_ARNS[kind], where, shown, refers=refers)
         return Value(None, where, shown, refers=refers)

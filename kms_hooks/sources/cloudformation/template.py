@@ -14,6 +14,7 @@ from typing import Any, Iterator
 from kms_hooks.documents import EmbeddedJsonDocument, JsonDocument
 from kms_hooks.model import (
     ENDPOINT,
+    Fix,
     GUARDRAIL,
     IDENTITY,
     KEY,
@@ -444,7 +445,7 @@ class _Resource:
         key_where = where.child("KeyId")
         texts = self.reader.sub_texts(SAM_KMS_RESOURCE, {"keyId": key_id})
         shown = f"{template_name} with KeyId {_written(self.template, key_id)}"
-        fix = f"KeyId: {self._key_id_fix(key_id)}"
+        fix = Fix(f"KeyId: {self._key_id_fix(key_id)}")
         refers = next((v.refers for v in self.reader.values(key_id, key_where) or ()
                        if v.refers), None)
         resources = tuple(Value(text, key_where, shown, fix=fix, refers=refers)

@@ -99,6 +99,8 @@ def _json_value(expression: Expression, resolver: Resolver, depth: int,
     followed = resolver.follow(expression) if depth < _MAX_DEPTH else expression
     if followed.is_literal:
         return followed.literal
+    if followed.reference is not None:
+        return expression  # a leaf: the resolver follows it, and knows it was not written here
     value: Any = followed
     if followed.members is not None and depth < _MAX_DEPTH:
         value = {key: _json_value(member, resolver, depth + 1, moved)

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from kms_hooks.model import SPECIFIC, THIS_ACCOUNT, Value, Where
+from kms_hooks.sources.terraform.fix import reference_fix
 from kms_hooks.sources.terraform.model import Block, Expression, Module, Reference
 
 KEY_ARN = "key-arn"
@@ -46,6 +47,8 @@ RETURNS: dict[tuple[str, str], dict[str, str]] = {
 }
 # The attribute to suggest instead of one that returns a key id.
 _ARN_OF = {"key_id": "arn", "id": "arn", "target_key_id": "target_key_arn"}
+# Alias types whose `arn` names the alias, and which also return the key ARN behind it.
+_ALIAS_TYPES = frozenset({("resource", "aws_kms_alias"), ("data", "aws_kms_alias")})
 # Functions that only combine or filter the lists they are given.
 _LIST_FUNCTIONS = frozenset({"concat", "flatten", "distinct", "compact", "tolist", "toset",
                              "sort"})
@@ -103,6 +106,7 @@ class Resolver:
 
     def value(self, expression: Expression, depth: int = 0) -> Value:
         """One string value; unknown (text None) when it cannot be known here."""
+        written = expression
         expression = self.follow(expression)
         where = expression.where
         if expression.is_literal:
@@ -113,7 +117,8 @@ class Resolver:
                 return Value(str(literal), where)
             return Value(None, where, display=expression.source or None)
         if expression.reference is not None:
-            return self._reference(expression.reference, where, depth)
+            return self._reference(expression.reference, where, depth,
+                                   in_place=expression is written)
         if expression.template is not None:
             texts = []
             for part in expression.template:
@@ -127,27 +132,29 @@ class Resolver:
 
     def values(self, expression: Expression, depth: int = 0) -> list[Value]:
         """The values of a list argument (`resources = [...]`); a lone string is a list of one."""
-        expression = self.follow(expression)
-        if expression.items is not None:
+        followed = self.follow(expression)
+        if followed.items is not None:
             found: list[Value] = []
-            for item in expression.items:
+            for item in followed.items:
                 found.extend(self.values(item, depth + 1) if _is_list(self.follow(item))
                              else [self.value(item, depth + 1)])
             return found
-        if expression.call is not None and expression.call[0] in _LIST_FUNCTIONS \
+        if followed.call is not None and followed.call[0] in _LIST_FUNCTIONS \
                 and depth < _MAX_DEPTH:
-            return [v for argument in expression.call[1] for v in self.values(argument, depth + 1)]
-        return [self.value(expression, depth)]
+            return [v for argument in followed.call[1] for v in self.values(argument, depth + 1)]
+        return [self.value(expression, depth)]  # it follows locals itself, and knows it did
 
-    def _reference(self, reference: Reference, where: Where, depth: int) -> Value:
-        value = self._referenced(reference, where, depth)
+    def _reference(self, reference: Reference, where: Where, depth: int,
+                   in_place: bool = True) -> Value:
+        value = self._referenced(reference, where, depth, in_place)
         block, _ = self.target(reference)
         if block is not None:
             # The resource behind the value, by its address: how an access review names it.
             return replace(value, refers=block.name)
         return value
 
-    def _referenced(self, reference: Reference, where: Where, depth: int) -> Value:
+    def _referenced(self, reference: Reference, where: Where, depth: int,
+                    in_place: bool) -> Value:
         display = reference.text
         parts = _steps(reference.parts)
         if len(parts) >= 3 and parts[0] == "data":
@@ -175,17 +182,20 @@ class Resolver:
                          display=display)
         if returns == _ONE:
             return Value(SPECIFIC, where, display=display)
+        fix_at = where if in_place else None
         if returns == KEY_ID:
             return Value(SPECIFIC, where, display=display, kind=KEY_ID,
-                         fix=f"{prefix}.{_ARN_OF[attribute]}")
+                         fix=reference_fix(display, f"{prefix}.{_ARN_OF[attribute]}", fix_at))
         if returns == KEY_ARN:
             return Value(self._key_arn(mode, type_, block, depth), where, display=display,
                          kind=KEY_ARN)
         alias = self._alias_name(mode, block, depth)
         if returns == ALIAS_NAME:
             return Value(alias, where, display=display, kind=ALIAS_NAME)
+        fix = reference_fix(display, f"{prefix}.target_key_arn", fix_at) \
+            if (mode, type_) in _ALIAS_TYPES and attribute == "arn" else None
         return Value(f"arn:{SPECIFIC}:kms:{SPECIFIC}:{THIS_ACCOUNT}:{alias}", where,
-                     display=display, kind=ALIAS_ARN)
+                     display=display, kind=ALIAS_ARN, fix=fix)
 
     def _key_arn(self, mode: str, type_: str, block: Block | None, depth: int) -> str:
         # Keys made here, and the keys behind aliases (an alias names a key of its own account),

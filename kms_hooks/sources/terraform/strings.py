@@ -14,6 +14,7 @@ from kms_hooks.documents import EmbeddedJsonDocument
 from kms_hooks.model import SPECIFIC, Problem, Statement, Value, Where
 from kms_hooks.normalize import Reader, read_policy
 from kms_hooks.sources.base import ParseError, parse_json
+from kms_hooks.sources.terraform.fix import at_element
 from kms_hooks.sources.terraform.model import Expression
 from kms_hooks.sources.terraform.resolve import Resolver
 
@@ -47,7 +48,7 @@ class _TemplateReader(Reader):
         whole = _SLOT.fullmatch(node)
         if whole is not None:
             slot = self._slots[int(whole.group(1))]
-            return [Value(slot.text, where, slot.display, slot.kind, slot.fix)]
+            return [Value(slot.text, where, slot.display, slot.kind, at_element(slot.fix, where))]
         text = _SLOT.sub(lambda m: self._slots[int(m.group(1))].text or SPECIFIC, node)
         shown = _SLOT.sub(lambda m: "${" + (self._slots[int(m.group(1))].display or "") + "}",
                           node)
