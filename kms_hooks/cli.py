@@ -135,6 +135,10 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
             return _usage_error(prog, f"no rule {args.explain!r}; see --list-rules")
         sys.stdout.write(explain(found))
         return 0
+    if args.unsafe_fixes and not (args.fix or args.diff):
+        return _usage_error(prog, "--unsafe-fixes needs --fix or --diff")
+    if (args.fix or args.diff) and args.write_baseline:
+        return _usage_error(prog, "--write-baseline records findings; it does not fix them")
     bad = [a for a in args.trusted_account if not re.fullmatch(r"\d{12}", a)]
     if bad:
         return _usage_error(prog, f"--trusted-account takes a 12-digit account id, not {bad[0]!r}")
@@ -186,10 +190,6 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
 
     fixing = args.fix or args.diff
     try:
-        if args.unsafe_fixes and not fixing:
-            raise UsageError("--unsafe-fixes needs --fix or --diff")
-        if fixing and args.write_baseline:
-            raise UsageError("--write-baseline records findings; it does not fix them")
         if fixing:
             from kms_hooks.fixes import run_fixes
 
