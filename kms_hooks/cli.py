@@ -246,6 +246,8 @@ def _write_report(prog: str, args: argparse.Namespace, report: str) -> int:
     written."""
     if not args.output_file:
         sys.stdout.write(report)
+        # Before the summary on stderr: a git hook's two streams share one pipe.
+        sys.stdout.flush()
         return 0
     from kms_hooks.files import Unreadable, write_text
 
