@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from kms_hooks.locate.jsonpos import JsonWalker, LineMap, Offsets, decoded_to_raw
-from kms_hooks.model import Path, Span
+from kms_hooks.model import Path, Problem, Span, Where
 
 
 def json_pointer(at: Path) -> str:
@@ -159,3 +159,39 @@ class EmbeddedJsonDocument:
     def pointer(self, at: Path) -> str:
         outer_pointer: str = self.outer.pointer(self.outer_at)
         return outer_pointer + json_pointer(at)
+
+
+class PointDocument:
+    """Points at one place of a file: where a policy string stopped parsing."""
+
+    def __init__(self, path: str, span: Span, pointer: str) -> None:
+        self._path = path
+        self._span = span
+        self._pointer = pointer
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def span(self, at: Path, key: bool = False) -> Span:
+        return self._span
+
+    def pointer(self, at: Path) -> str:
+        return self._pointer
+
+
+def embedded_error(outer: Any, outer_at: Path, text: str, line: int, column: int,
+                   mappable: bool = True, source_offsets: list[int] | None = None) -> Where:
+    """Where a parse error at `line`:`column` of an embedded JSON string lies in the outer file:
+    mapped through the string's escapes and indentation when it can be, else the string."""
+    offset = sum(len(part) + 1 for part in text.split("\n")[: line - 1]) + column - 1
+    embedded = EmbeddedJsonDocument(outer, outer_at, text, None, mappable, source_offsets)
+    raw = embedded._map(min(offset, len(text)))
+    span: Span = outer.span(outer_at) if raw is None else outer.line_map.span(raw, raw + 1)
+    return Where(PointDocument(embedded.path, span, outer.pointer(outer_at)), ())
+
+
+def not_json(message: str, where: Where) -> Problem:
+    """KMS001 for a policy written as a string that does not parse."""
+    return Problem("KMS001", f"the policy string is not valid JSON ({message}): AWS rejects it, "
+                             "and nothing in it was checked", where)

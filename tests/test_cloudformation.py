@@ -358,9 +358,10 @@ def test_policy_string_that_is_not_json(tmp_path: pathlib.Path,
     path.write_text('{"Resources": {"Set": {"Type": "AWS::SSO::PermissionSet",\n'
                     '  "Properties": {"InlinePolicy": "{\\"Version\\": "}}}}\n')
     _, findings = run_json(capsys, str(path))
-    assert [(f["rule"], f["line"], f["column"]) for f in findings] == [("KMS003", 2, 34)]
+    # The parser stopped at the end of the string's text: the closing quote.
+    assert [(f["rule"], f["line"], f["column"]) for f in findings] == [("KMS001", 2, 49)]
     assert findings[0]["message"].startswith(
-        "Resources/Set: the policy is a string that is not valid JSON")
+        "Resources/Set: the policy string is not valid JSON (invalid JSON: Expecting value)")
 
 
 def test_a_template_parsed_once_serves_both_sources() -> None:

@@ -44,3 +44,16 @@ def test_managed_and_raw_policies_in_one_run(shared: pathlib.Path) -> None:
         ("PowerUserAccess.json", 9, 21, "KMS109"),
         ("AdministratorAccess.json", 9, 31, "KMS108"),
     } <= located
+    # One resource perimeter, one verdict: statements pinned to the caller's own account
+    # (aws:ResourceAccount = ${aws:PrincipalAccount}, in the statement or by a Deny of the same
+    # policy) get neither KMS101 nor KMS104; a key-id part that is a policy variable
+    # (key/${aws:PrincipalTag/KmsKeyId}) names one key, whatever the account says.
+    assert not {
+        ("AmazonS3TablesLakeFormationServiceRole.json", 59, 33, "KMS101"),
+        ("SageMakerStudioProjectProvisioningRolePolicy.json", 2529, 33, "KMS101"),
+        ("AmazonDataZoneProjectDeploymentPermissionsBoundary.json", 68, 33, "KMS101"),
+        ("SageMakerStudioProjectUserRolePolicy.json", 445, 25, "KMS104"),
+        ("SageMakerStudioProjectRoleMachineLearningPolicy.json", 1199, 33, "KMS104"),
+    } & located
+    assert {("conditions-kms__codeblock10.json", 13, 7, "KMS114"),
+            ("tag-permissions__codeblock03.json", 25, 41, "KMS114")} <= located

@@ -22,9 +22,21 @@ def test_every_corpus_tf_file_is_read(shared: pathlib.Path) -> None:
     located = {(str(pathlib.Path(f.where.doc.path).relative_to(folder)), f.where.span().line,
                 f.where.span().column, f.rule) for f in outcome.findings}
     # Two files nest a `principals` block inside an object: not HCL.  Their other blocks are
-    # still checked.
-    assert {f for f in located if f[3] == "KMS001"} == {(ADMIN, 28, 5, "KMS001"),
-                                                       (STAR, 34, 5, "KMS001")}
+    # still checked.  Nine <<POLICY heredocs hold a trailing comma before `]`: not JSON, each
+    # reported where the JSON parser stopped.
+    prefix = "checkov/tests__terraform__checks__resource__aws__example_"
+    assert {f for f in located if f[3] == "KMS001"} == {
+        (ADMIN, 28, 5, "KMS001"), (STAR, 34, 5, "KMS001"),
+        (prefix + "IAMCredentialsExposure__main.tf", 51, 9, "KMS001"),
+        (prefix + "IAMDataExfiltration__main.tf", 14, 9, "KMS001"),
+        (prefix + "IAMWriteAccess__main.tf", 12, 9, "KMS001"),
+        (prefix + "IAMWriteAccess__main.tf", 30, 9, "KMS001"),
+        (prefix + "IAMWriteAccess__main.tf", 49, 9, "KMS001"),
+        (prefix + "KMSKeyIsEnabled__main.tf", 25, 3, "KMS001"),
+        (prefix + "KMSKeyIsEnabled__main.tf", 55, 3, "KMS001"),
+        (prefix + "KMSKeyIsEnabled__main.tf", 83, 3, "KMS001"),
+        (prefix + "KMSKeyWildcardPrincipal__fail.tf", 23, 3, "KMS001"),
+    }
     assert {(ADMIN, 49, 7, "KMS108"), (ADMIN, 52, 7, "KMS101")} <= located
     assert [f for f in outcome.findings
             if f.rule in ("KMS101", "KMS104") and f.policy_kind == KEY] == []
@@ -46,4 +58,13 @@ def test_every_corpus_tf_file_is_read(shared: pathlib.Path) -> None:
         # "Principal": ["foo", "*"] is not a principal element.
         (checkov + "checks__resource__aws__example_KMSKeyWildcardPrincipal__fail.tf", 36, 20,
          "KMS003"),
+        # "Principal": "foo" neither.
+        (checkov + "checks__resource__aws__example_KMSKeyWildcardPrincipal__pass.tf", 47, 20,
+         "KMS003"),
+        # {"AWS": "*"} limited only by kms:CallerAccount, allowed kms:*.
+        (checkov + "checks__resource__aws__example_KMSKeyWildcardPrincipal__pass.tf", 97, 16,
+         "KMS204"),
     } <= located
+    # Malformed principals are never called IAM users or roles.
+    assert not any(f.rule == "KMS202" and "IAM users or roles" in f.message
+                   and "KMSKeyWildcardPrincipal" in f.where.doc.path for f in outcome.findings)

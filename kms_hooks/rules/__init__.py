@@ -59,6 +59,7 @@ class Rule:
     kinds: frozenset[str]  # policy kinds it reads, or {"grant"}
     doc: RuleDoc
     check: Check | None = field(compare=False)  # None: findings made while reading files
+    applies: str = ""  # what it applies to, when not policy kinds alone (for the docs)
 
     def applies_to(self, subject: Union[Policy, Grant]) -> bool:
         kind = "grant" if isinstance(subject, Grant) else subject.kind
@@ -80,9 +81,12 @@ def rule(id: str, name: str, severity: str, summary: str, kinds: Iterable[str],
     return register
 
 
-def declare(id: str, name: str, severity: str, summary: str, doc: RuleDoc) -> None:
-    """A rule whose findings the reading layer makes (a file that cannot be parsed)."""
-    _REGISTRY[id] = Rule(id, name, severity, summary, frozenset(), doc, None)
+def declare(id: str, name: str, severity: str, summary: str, doc: RuleDoc,
+            applies: str = "any file a hook reads", kinds: Iterable[str] = (),
+            check: Check | None = None) -> None:
+    """A rule whose findings the reading layer makes (a file that cannot be parsed), and, with
+    `check`, also the rules from problems that sources found inside policies."""
+    _REGISTRY[id] = Rule(id, name, severity, summary, frozenset(kinds), doc, check, applies)
 
 
 def all_rules() -> list[Rule]:

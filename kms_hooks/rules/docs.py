@@ -8,11 +8,12 @@ from kms_hooks.rules import Rule, all_rules
 
 def explain(rule: Rule) -> str:
     doc = rule.doc
-    kinds = ", ".join(sorted(rule.kinds)) if rule.kinds else "any file a hook reads"
+    kinds = ", ".join(sorted(rule.kinds))
     parts = [
         f"{rule.id} {rule.name} (default severity: {rule.severity})",
         "",
-        f"Applies to: {kinds} policies." if rule.kinds and "grant" not in rule.kinds
+        f"Applies to: {rule.applies}." if rule.applies
+        else f"Applies to: {kinds} policies." if "grant" not in rule.kinds
         else f"Applies to: {kinds}.",
         "",
         "What it finds",
@@ -66,7 +67,7 @@ def markdown() -> str:
     ]
     rules = all_rules()
     for r in rules:
-        kinds = ", ".join(sorted(r.kinds)) or "any file"
+        kinds = r.applies or ", ".join(sorted(r.kinds))
         out.append(f"| [{r.id}](#{r.id.lower()}) | {r.name} | {r.severity} | {kinds} | "
                    f"{r.summary} |")
     for r in rules:

@@ -18,24 +18,24 @@ from kms_hooks.model import (
 from kms_hooks.rules import Context, Report, RuleDoc, declare, rule
 from kms_hooks.rules.common import memo
 
-declare(
-    "KMS001", "parse-error", ERROR,
-    "a file a hook was asked to check cannot be read or parsed",
-    RuleDoc(
-        finds="""
-            A file that a hook was asked to check and that cannot be read or parsed: invalid
-            JSON, YAML or HCL, text that is not UTF-8, an empty JSON file.  The location is where
-            the parser stopped.  The other files are still checked.
-        """,
-        why="""
-            A policy file that does not parse was not checked at all, so a pass would be a lie;
-            AWS would reject the same document when it is deployed.
-        """,
-        bad='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",}]}',
-        good='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", '
-             '"Resource": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}]}',
-        guidance="IAM User Guide: IAM JSON policy grammar.",
-    ),
+_PARSE_ERROR = RuleDoc(
+    finds="""
+        A file that a hook was asked to check and that cannot be read or parsed: invalid
+        JSON, YAML or HCL, text that is not UTF-8, an empty JSON file.  The location is where
+        the parser stopped.  The other files are still checked.  Also a policy embedded as a
+        string in a place where a policy belongs (a Terraform policy attribute written as a
+        heredoc or JSON string, a file() target, a CloudFormation policy property written as
+        a string, get-key-policy's Policy) that is not valid JSON: reported at the place in
+        the string where the parser stopped, when it can be mapped, else at the string.
+    """,
+    why="""
+        A policy file that does not parse was not checked at all, so a pass would be a lie;
+        AWS would reject the same document when it is deployed.
+    """,
+    bad='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",}]}',
+    good='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", '
+         '"Resource": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}]}',
+    guidance="IAM User Guide: IAM JSON policy grammar.",
 )
 
 _UNUSED_GOOD = """\
@@ -102,8 +102,7 @@ _MALFORMED = RuleDoc(
         number where strings belong), a principal IAM rejects (a "Principal" string other than
         "*", a principal type other than AWS, Service, Federated or CanonicalUser), an IAM
         policy statement without "Resource", and a key policy statement without "Resource" or
-        "Action".  Only statements that touch KMS are
-        reported.
+        "Action".  Only statements that touch KMS are reported.
     """,
     why="""
         AWS rejects such a statement, or it has no effect at all; either way the permission the
@@ -144,6 +143,17 @@ def _problems(policy: Policy, rule_id: str) -> Iterator[Report]:
         for problem in statement.problems:
             if problem.rule == rule_id:
                 yield Report(problem.message, problem.where)
+
+
+def parse_errors(policy: Policy, context: Context) -> Iterator[Report]:
+    """Policy strings that do not parse, found while reading them."""
+    yield from _problems(policy, "KMS001")
+
+
+declare("KMS001", "parse-error", ERROR,
+        "a file a hook was asked to check cannot be read or parsed, or a policy string in it",
+        _PARSE_ERROR, applies="any file a hook reads, and policies written as strings in it",
+        kinds=POLICY_KINDS, check=parse_errors)
 
 
 @rule("KMS002", "duplicate-key", ERROR,

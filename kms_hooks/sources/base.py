@@ -5,6 +5,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
+from kms_hooks.documents import PointDocument
 from kms_hooks.model import Span, Subject
 
 if TYPE_CHECKING:
@@ -24,22 +25,11 @@ class ParseError(Exception):
         self.skipped = skipped
 
 
-class FixedDocument:
+class FixedDocument(PointDocument):
     """A document that can only point at one place: for findings about an unreadable file."""
 
     def __init__(self, path: str, span: Span) -> None:
-        self._path = path
-        self._span = span
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    def span(self, at: Any, key: bool = False) -> Span:
-        return self._span
-
-    def pointer(self, at: Any) -> str:
-        return ""
+        super().__init__(path, span, "")
 
 
 def tags_from_filename(name: str) -> frozenset[str]:

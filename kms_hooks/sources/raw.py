@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from kms_hooks.documents import EmbeddedJsonDocument, JsonDocument
+from kms_hooks.documents import EmbeddedJsonDocument, JsonDocument, embedded_error, not_json
 from kms_hooks.kms.facts import is_kms_action
 from kms_hooks.model import (
     GUARDRAIL,
@@ -206,8 +206,14 @@ def _document(document: Document, node: Any, at: Path, reader: Reader, kind: str
             text = unquote(text)
         try:
             inner, inner_duplicates = parse_json(text)
-        except ParseError:
-            return  # a string that is not a policy: nothing to check
+        except ParseError as error:
+            # Only a string that sets out to be a JSON document is a broken policy.
+            if text.lstrip().startswith("{"):
+                spot = embedded_error(document, at, text, error.span.line, error.span.column,
+                                      mappable=not encoded)
+                yield Policy(kind, name, where, (), complete=False, known_source=kind == KEY,
+                             problems=(not_json(error.message, spot),))
+            return
         embedded = EmbeddedJsonDocument(document, at, text, inner, mappable=not encoded)
         yield from _document(embedded, inner, (), Reader(inner_duplicates), kind, name, label,
                              aws_managed, attached)

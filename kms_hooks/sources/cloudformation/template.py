@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
-from kms_hooks.documents import EmbeddedJsonDocument, JsonDocument
+from kms_hooks.documents import EmbeddedJsonDocument, JsonDocument, embedded_error, not_json
 from kms_hooks.model import (
     ENDPOINT,
     Fix,
@@ -407,9 +407,9 @@ class _Resource:
         except ParseError as error:
             if sub_variables is None:
                 # CloudFormation rejects it; a Sub template may only become JSON once substituted.
-                yield Policy(kind, self.name, where, (), problems=(Problem(
-                    "KMS003", f"the policy is a string that is not valid JSON ({error.message})",
-                    where),), note=note, **context)
+                at = embedded_error(where.doc, where.at, text, error.span.line, error.span.column)
+                yield Policy(kind, self.name, where, (), problems=(not_json(error.message, at),),
+                             note=note, **context)
             return
         embedded = EmbeddedJsonDocument(where.doc, where.at, text, inner)
         reader: Reader = Reader(duplicates) if sub_variables is None else IntrinsicReader(

@@ -211,7 +211,7 @@ def policy(document: Document, kind: str, name: str, where: Where, **context: An
     """A Policy from a document read here, in the context of the resource that uses it."""
     if document.unknown is not None:
         return Policy(kind=kind, name=name, where=where, statements=(), complete=False,
-                      **context)
+                      problems=document.problems, **context)
     return Policy(kind=kind, name=name, where=document.where or where,
                   statements=document.statements, version=document.version,
                   complete=document.complete, problems=document.problems, **context)

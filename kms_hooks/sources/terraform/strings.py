@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kms_hooks.documents import EmbeddedJsonDocument
+from kms_hooks.documents import EmbeddedJsonDocument, embedded_error, not_json
 from kms_hooks.model import SPECIFIC, Problem, Statement, Value, Where
 from kms_hooks.normalize import Reader, read_policy
 from kms_hooks.sources.base import ParseError, parse_json
@@ -114,8 +114,14 @@ def read_json_string(expression: Expression, resolver: Resolver, kind: str, name
     try:
         data, duplicates = parse_json(text)
     except ParseError as error:
-        reason = "its interpolations are not inside JSON strings" if slots else error.message
-        return Document(unknown=f"the policy string is not a JSON document ({reason})")
+        if slots:  # Terraform may render it as JSON: the interpolations are not known here
+            return Document(unknown="the policy string is not a JSON document (its "
+                                    "interpolations are not inside JSON strings)")
+        where = expression.where
+        at = embedded_error(where.doc, where.at, text, error.span.line, error.span.column,
+                            mappable, offsets)
+        return Document(unknown=f"the policy string is not a JSON document ({error.message})",
+                        problems=(not_json(error.message, at),))
     where = expression.where
     embedded = EmbeddedJsonDocument(where.doc, where.at, text, data, mappable=mappable,
                                     source_offsets=offsets)
