@@ -134,6 +134,9 @@ def _keep_text(file: SourceFile, outcome: Outcome) -> None:
         pass  # not text: the finding is a parse error, with nothing to quote
 
 
+_TOO_DEEP = ParseError("nested too deeply to read")
+
+
 def _check_file(file: SourceFile, sources: list[Source], options: Options, outcome: Outcome,
                 checked: Checked) -> None:
     try:
@@ -144,6 +147,11 @@ def _check_file(file: SourceFile, sources: list[Source], options: Options, outco
             outcome.skipped.append((file.path, error.message))
         else:
             outcome.findings.extend(parse_error(file.path, error, options.selection))
+        return
+    except RecursionError:
+        # Parsers bound their own nesting; what reads the parsed values may still meet a
+        # document deeper than the stack (plan values nested 950 deep).
+        outcome.findings.extend(parse_error(file.path, _TOO_DEEP, options.selection))
         return
     except Exception as error:  # a bug must not hide the other files' findings
         outcome.errors.append(f"{file.path}: internal error: {type(error).__name__}: {error}")
@@ -163,6 +171,8 @@ def _check_file(file: SourceFile, sources: list[Source], options: Options, outco
             outcome.notes.append((file.path, f"{subject.name}: {subject.note}"))
     try:
         check(subjects, options.context, options.selection, checked)
+    except RecursionError:
+        outcome.findings.extend(parse_error(file.path, _TOO_DEEP, options.selection))
     except Exception as error:
         outcome.errors.append(f"{file.path}: internal error: {type(error).__name__}: {error}")
 

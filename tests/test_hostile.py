@@ -283,3 +283,77 @@ def test_install_git_hook_backs_up_what_it_replaces(
     assert main(["install-git-hook"]) == 2
     assert "is a symbolic link; not replacing it" in capsys.readouterr().err
     assert (outside / "credentials").read_text() == SECRET
+
+
+# -- no traceback, no internal error, whatever the bytes -----------------------------------------
+
+
+def _deep_plan() -> str:
+    values = '{"policy": "{}", "n": ' * 950 + "{}" + "}" * 950
+    return ('{"format_version": "1.2", "terraform_version": "1.5.0", "planned_values": {'
+            '"root_module": {"resources": [{"address": "aws_iam_policy.x", "mode": "managed", '
+            '"type": "aws_iam_policy", "name": "x", "values": ' + values + "}]}}}")
+
+
+STATEMENT = '{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}'
+HOSTILE: dict[str, tuple[str | None, str | None]] = {
+    # name: (content, the first line printed, if any)
+    "surrogate.json": ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+                       '"Action": "kms:Decrypt\\ud800", "Resource": "*"}]}',
+                       "surrogate.json:1:71: KMS111 error: kms:Decrypt\\ud800 is not"),
+    "surrogate/main.tf": ('resource "aws_iam_policy" "p" {\n  policy = jsonencode({Statement = '
+                          '[{Effect = "Allow", Action = "kms:Decrypt\\ud800", '
+                          'Resource = "*"}]})\n}\n',
+                          "surrogate/main.tf:2:65: KMS111 error: aws_iam_policy.p: "
+                          "kms:Decrypt\\ud800 is not"),
+    "digits.json": ('{"Version": "2012-10-17", "Statement": [' + STATEMENT[:-1]
+                    + ', "Sid": ' + "9" * 5000 + "}]}",
+                    "digits.json:1:110: KMS001 error: invalid JSON: a number too long to read"),
+    "digits.yaml": ("Resources:\n  P:\n    Type: AWS::IAM::Policy\n    Properties:\n"
+                    "      PolicyDocument:\n        Version: " + "9" * 5000 + "\n",
+                    "digits.yaml:6:18: KMS001 error: invalid YAML: a number too long to read"),
+    "digits/main.tf.json": ('{"resource": {"aws_iam_policy": {"p": {"policy": ' + "9" * 5000
+                            + "}}}}",
+                            "digits/main.tf.json:1:50: KMS001 error: invalid JSON: a number "
+                            "too long to read"),
+    "authorization.json": ('{"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], '
+                           '"Policies": [{"PolicyName": "x", "DefaultVersionId": "v1", '
+                           '"PolicyVersionList": 7}]}', None),
+    "typeless-plan.json": ('{"format_version": "1.2", "terraform_version": "1.5.0", '
+                           '"planned_values": {"root_module": {"resources": [{"address": "x", '
+                           '"mode": "managed", "type": [], "name": "x", "values": {}}]}}}',
+                           None),
+    "deep-plan.json": (_deep_plan(),
+                       "deep-plan.json:1:1: KMS001 error: "),
+    "itself/main.tf": ('locals {\n  a = local.a\n}\nresource "aws_iam_policy" "p" {\n'
+                       '  policy = local.a\n}\n', None),
+    "nul/main.tf": ('resource "aws_iam_policy" "p" {\n'
+                    '  policy = file("${path.module}/a\\u0000b.json")\n}\n', None),
+    "utf16.json": (None, "utf16.json:1:2: KMS001 error: not UTF-8 text (a NUL byte: UTF-16?)"),
+    "exponent/main.tf": ('resource "aws_iam_policy" "p" {\n  x = 1e3\n  policy = jsonencode({'
+                         'Statement = [{Effect = "Allow", Action = "kms:Decrypt", '
+                         'Resource = "*"}]})\n}\n',
+                         "exponent/main.tf:3:91: KMS101 error: aws_iam_policy.p: kms:Decrypt "
+                         'on "Resource": "*"'),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+@pytest.mark.parametrize("form", ["text", "github", "sarif"])
+def test_hostile_bytes_never_crash(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str], name: str,
+                                   form: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    text, first = HOSTILE[name]
+    os.makedirs(os.path.dirname(name) or ".", exist_ok=True)
+    if text is None:  # UTF-16 without a byte order mark
+        pathlib.Path(name).write_bytes(BAD.encode("utf-16-le"))
+    else:
+        pathlib.Path(name).write_text(text)
+    status = main(["-v", "--format", form, name])
+    out, err = capsys.readouterr()
+    assert "internal error" not in err and "Traceback" not in err
+    assert (out + err).encode("utf-8")  # nothing that cannot be printed
+    assert status == (0 if first is None else 1), out + err
+    if form == "text":
+        assert out.startswith(first) if first is not None else out == ""

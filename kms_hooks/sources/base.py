@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from kms_hooks.documents import PointDocument
@@ -144,13 +145,17 @@ class SourceFile:
             content = self.content
             if content.startswith(b"\xef\xbb\xbf"):
                 content = content[3:]  # a UTF-8 byte order mark carries no content
+            # UTF-16 without a byte order mark decodes as UTF-8 with a NUL byte in every other
+            # place, and no marker of a policy matches it: an error, not a skip.  No policy
+            # format allows a raw NUL.
+            nul = content.find(b"\0")
+            if nul >= 0:
+                raise ParseError("not UTF-8 text (a NUL byte: UTF-16?)", _byte_span(content, nul))
             try:
                 self._text = content.decode("utf-8")
             except UnicodeDecodeError as error:
-                line = content.count(b"\n", 0, error.start) + 1
-                column = error.start - (content.rfind(b"\n", 0, error.start) + 1) + 1
                 raise ParseError(f"not UTF-8 text (byte 0x{content[error.start]:02x})",
-                                 Span(line, column, line, column + 1)) from None
+                                 _byte_span(content, error.start)) from None
         return self._text
 
     def json(self) -> tuple[Any, dict[int, list[str]]]:
@@ -168,6 +173,12 @@ class SourceFile:
         if "plain-json" not in self.cache:
             self.cache["plain-json"] = parse_json(self.text, duplicates=False)[0]
         return self.cache["plain-json"]
+
+
+def _byte_span(content: bytes, at: int) -> Span:
+    line = content.count(b"\n", 0, at) + 1
+    column = at - (content.rfind(b"\n", 0, at) + 1) + 1
+    return Span(line, column, line, column + 1)
 
 
 def parse_json(text: str, duplicates: bool = True) -> tuple[Any, dict[int, list[str]]]:
@@ -195,7 +206,17 @@ def parse_json(text: str, duplicates: bool = True) -> tuple[Any, dict[int, list[
                          Span(error.lineno, error.colno, error.lineno, error.colno + 1)) from None
     except RecursionError:
         raise ParseError("invalid JSON: nested too deeply to read") from None
+    except ValueError:  # an integer of thousands of digits, which int() refuses
+        found = _LONG_NUMBER.search(text)
+        offset = found.start() if found else 0
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise ParseError("invalid JSON: a number too long to read",
+                         Span(line, column, line, column + 1)) from None
     return data, repeated_keys
+
+
+_LONG_NUMBER = re.compile(r"-?\d{4000,}")
 
 
 class Source(Protocol):

@@ -132,12 +132,15 @@ class _Builder:
         cls = node.__class__
         tag = node.tag
         if cls is self.scalar:
-            if tag == _STR:
-                value = node.value
-            elif tag == _PLAIN:
-                value = _plain(node.value)
-            else:
-                value = _scalar(tag, node.value)
+            try:
+                if tag == _STR:
+                    value = node.value
+                elif tag == _PLAIN:
+                    value = _plain(node.value)
+                else:
+                    value = _scalar(tag, node.value)
+            except ValueError:  # an integer of thousands of digits, which int() refuses
+                raise ParseError("invalid YAML: a number too long to read", _span(node)) from None
         else:
             built = self._built.get(id(node))
             if built is _BUILDING:

@@ -166,9 +166,20 @@ def read_file(file: SourceFile) -> list[Block]:
     return read.blocks
 
 
+# tree-sitter-hcl reads an exponent only after a fraction (`1.0e3`), where HCL allows `1e3`:
+# the parser is given `103` in its place, the same length, and the value is read from the text.
+_BARE_EXPONENT = re.compile(rb"(?<![\w.])(\d+)([eE][+-]?)(?=\d)")
+
+
+def _parseable(data: bytes) -> bytes:
+    if b"e" not in data and b"E" not in data:
+        return data
+    return _BARE_EXPONENT.sub(lambda m: m.group(1) + b"0" * len(m.group(2)), data)
+
+
 def read_hcl(path: str, text: str) -> HclFile:
     data = text.encode("utf-8", "surrogatepass")
-    tree = _get_parser().parse(data)
+    tree = _get_parser().parse(_parseable(data))
     document = HclDocument(path, text, data)
     builder = _Builder(document, data)
     root = tree.root_node

@@ -44,6 +44,8 @@ def read_plan(document: JsonDocument) -> list[Module]:
 
 def _wanted(resource: dict[str, Any]) -> bool:
     mode, type_ = resource.get("mode"), resource.get("type")
+    if not isinstance(type_, str):
+        return False  # `"type": []` is no resource this tool knows
     if mode == "managed":
         return type_ in _MANAGED_TYPES
     return mode == "data" and type_ in DATA_TYPES
