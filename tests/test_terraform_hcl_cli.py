@@ -40,7 +40,8 @@ def test_verbose_says_what_was_not_read(capsys: pytest.CaptureFixture[str]) -> N
     assert ("aws_kms_key.unknown: policy written as jsonencode(...): checked as a key policy "
             "(statements written as expressions are not read)") in err
     assert ("data.aws_iam_policy_document.dynamic (the policy of aws_iam_policy.dynamic): "
-            "checked as an identity policy (dynamic statement blocks are not expanded)") in err
+            "checked as an identity policy (dynamic statement blocks are not expanded: what "
+            "their content writes without the iterator is checked)") in err
     assert ('aws_iam_policy.relative: policy: file(policy.json) names a file that is not known '
             'here: not checked') in err
     assert "aws_iam_role_policy.indented: policy written as JSON: checked as an identity" in err

@@ -273,7 +273,11 @@ def alias_as_key(policy: Policy, context: Context) -> Iterator[Report]:
     for statement in policy.statements or ():
         alias_ops = bool(granted_actions(statement) & ALIAS_OPERATIONS)
         for value, resource in resources(statement, policy):
-            if resource.kind == arn.ALIAS_NAME:
+            if resource.kind == arn.ALIAS_NAME and value.fix is not None:
+                yield Report(f"{value.shown} is the alias {value.text}, which IAM never "
+                             f"matches where a key belongs; use {value.fix.title}", value.where,
+                             fix=value.fix)
+            elif resource.kind == arn.ALIAS_NAME:
                 yield Report(f"{value.shown} is an alias name, which IAM never matches in "
                              "Resource; use the key ARN, or an account-pinned key pattern such "
                              "as arn:aws:kms:*:ACCOUNT:key/* with ForAnyValue:StringEquals on "

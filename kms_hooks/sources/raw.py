@@ -41,6 +41,7 @@ class Location:
     title: str = ""  # what the name is preceded by in messages
     # What the policy is attached to: (kind, JMESPath on the holder giving its name).
     attached: tuple[tuple[str, str], ...] = ()
+    string: bool = False  # the document is a JSON string; an object there is something else
 
     def may_find(self, data: dict[str, Any]) -> bool:
         """Whether the expression can find anything: it starts at a top-level field the document
@@ -61,7 +62,12 @@ LOCATIONS = (
              attached=(("role", "RoleName"), ("user", "UserName"), ("group", "GroupName"))),
     # aws kms get-key-policy: the policy is a JSON string
     Location("@", "Policy", KEY, "PolicyName", "aws kms get-key-policy output",
-             title="key policy "),
+             title="key policy ", string=True),
+    # aws organizations describe-policy: a service or resource control policy as a JSON string
+    Location("Policy | [@][?PolicySummary.Type == 'SERVICE_CONTROL_POLICY' || "
+             "PolicySummary.Type == 'RESOURCE_CONTROL_POLICY']", "Content", GUARDRAIL,
+             "PolicySummary.Name", "aws organizations describe-policy output",
+             title="organizations policy ", string=True),
     # aws iam get-account-authorization-details
     Location("UserDetailList[].UserPolicyList[]", "PolicyDocument", IDENTITY, "PolicyName",
              "an inline user policy"),
@@ -115,7 +121,8 @@ def _from_table(document: JsonDocument, data: Any, reader: Reader) -> Iterator[P
     for location in locations:
         result = search(location.holders, data)
         for holder in result if isinstance(result, list) else [result]:
-            if isinstance(holder, dict) and (location.field is None or location.field in holder):
+            if isinstance(holder, dict) and (location.field is None or location.field in holder) \
+                    and (not location.string or isinstance(holder[location.field], str)):
                 found.append((location, holder))
     if not found:
         return

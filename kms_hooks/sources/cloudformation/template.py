@@ -448,7 +448,10 @@ class _Resource:
         fix = Fix(f"KeyId: {self._key_id_fix(key_id)}")
         refers = next((v.refers for v in self.reader.values(key_id, key_where) or ()
                        if v.refers), None)
-        resources = tuple(Value(text, key_where, shown, fix=fix, refers=refers)
+        # An alias as KeyId builds key/alias/NAME, which names no key: it is the alias name
+        # in a place where only a key id works.
+        resources = tuple(Value(_alias_in_key_arn(text) or text, key_where, shown, fix=fix,
+                                refers=refers)
                           for text in texts) if texts else (Value(None, key_where, shown),)
         statement = Statement(
             where=where.as_key(), sid=None, effect="Allow",
@@ -468,6 +471,12 @@ class _Resource:
                 return f"!Ref {target}"
             return f'{{"Ref": "{target}"}}'
         return "the key id (Ref of the key, or its KeyId attribute)"
+
+
+def _alias_in_key_arn(text: str) -> str | None:
+    """The alias name a SAM template's key ARN holds where the key id belongs."""
+    head, found, alias = text.partition(":key/alias/")
+    return "alias/" + alias if found else None
 
 
 def _written(template: Template, node: Any) -> str:

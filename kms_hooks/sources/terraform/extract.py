@@ -156,7 +156,7 @@ for _location in LOCATIONS:
 # build blocks for these alone.
 RESOURCE_TYPES = frozenset(_BY_RESOURCE) | {GRANT_RESOURCE} | frozenset(_ATTACHES)
 DATA_TYPES = frozenset({POLICY_DOCUMENT, "aws_kms_key", "aws_kms_alias", "aws_caller_identity",
-                        "aws_partition", "aws_region"})
+                        "aws_partition", "aws_region", "aws_vpc_endpoint_service"})
 REFERENCED_RESOURCE_TYPES = frozenset({"aws_kms_alias"})
 
 _KIND_NAMES = {IDENTITY: "an identity policy", KEY: "a key policy", ENDPOINT: "an endpoint policy",
@@ -419,7 +419,8 @@ class _Extraction:
             note = (f"{document.unknown}: not checked" if document.unknown
                     else f"checked as {kind_name}")
             if not document.complete:
-                note += " (dynamic statement blocks are not expanded)"
+                note += (" (dynamic statement blocks are not expanded: what their content "
+                         "writes without the iterator is checked)")
             attached = tuple(dict.fromkeys(a for use in group for a in use.attached))
             yield policy(document, first.kind, f"{block.name} (the policy of {users})",
                          block.where, note=note, known_source=first.kind == KEY,

@@ -60,6 +60,12 @@ class DocumentReader:
             if unknown:
                 return Document(unknown=unknown)
         own = [_statement(s, self.resolver) for s in block.nested("statement")]
+        dynamic = [d for d in block.nested("dynamic") if d.labels == ("statement",)]
+        # What a dynamic statement's content writes without its iterator is known: checked.
+        # The iterator's values are references this resolver does not know (unknown values);
+        # a content with dynamic blocks of its own (conditions, principals) is not read.
+        own.extend(_statement(content, self.resolver) for d in dynamic
+                   for content in d.nested("content") if not content.nested("dynamic"))
         _merge(merged, own)
         for name in ("override_policy_documents", "override_json"):
             unknown = self._merge_inputs(block, name, merged, problems)
@@ -68,7 +74,6 @@ class DocumentReader:
         written = block.get("version")
         version = DEFAULT_VERSION if written is None or _is_null(written) \
             else self.resolver.value(written).text
-        dynamic = [d for d in block.nested("dynamic") if d.labels == ("statement",)]
         return Document(tuple(merged), version, tuple(problems), complete=not dynamic,
                         where=block.where)
 

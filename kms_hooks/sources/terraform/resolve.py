@@ -26,6 +26,7 @@ _ACCOUNT = "account"  # this account's id
 _ONE = "specific"  # one definite value that is not known here (a region, a partition)
 _INPUT = "input"  # the data source's own argument, as written
 _IDENTITY = "identity"  # the ARN of a role or user made here: an IAM identity of this account
+_ENDPOINT_SERVICE = "endpoint-service"  # com.amazonaws.REGION.SERVICE, from `service`
 
 KEY_TYPES = frozenset({"aws_kms_key", "aws_kms_external_key", "aws_kms_replica_key",
                        "aws_kms_replica_external_key"})
@@ -40,6 +41,7 @@ RETURNS: dict[tuple[str, str], dict[str, str]] = {
     ("data", "aws_kms_alias"): {"arn": ALIAS_ARN, "id": ALIAS_ARN, "name": _INPUT + ":name",
                                 "target_key_arn": KEY_ARN, "target_key_id": KEY_ID},
     ("data", "aws_caller_identity"): {"account_id": _ACCOUNT, "id": _ACCOUNT},
+    ("data", "aws_vpc_endpoint_service"): {"service_name": _ENDPOINT_SERVICE},
     ("resource", "aws_iam_role"): {"arn": _IDENTITY + ":role"},
     ("resource", "aws_iam_user"): {"arn": _IDENTITY + ":user"},
     ("data", "aws_partition"): {"partition": _ONE, "id": _ONE},
@@ -176,6 +178,8 @@ class Resolver:
             return Value(echoed.text, where, display=display)
         if returns == _ACCOUNT:
             return Value(THIS_ACCOUNT, where, display=display)
+        if returns == _ENDPOINT_SERVICE:
+            return Value(self._endpoint_service(block, depth), where, display=display)
         if returns.startswith(_IDENTITY):
             path = returns.partition(":")[2]
             return Value(f"arn:{SPECIFIC}:iam::{THIS_ACCOUNT}:{path}/{SPECIFIC}", where,
@@ -209,6 +213,18 @@ class Resolver:
                 return written
             account = SPECIFIC
         return f"arn:{SPECIFIC}:kms:{SPECIFIC}:{account}:key/{SPECIFIC}"
+
+    def _endpoint_service(self, block: Block | None, depth: int) -> str | None:
+        """The service name data.aws_vpc_endpoint_service finds: its `service_name`, or
+        com.amazonaws.REGION.SERVICE for its `service` ("kms")."""
+        if block is None or depth >= _MAX_DEPTH:
+            return None
+        named = block.get("service_name")
+        if named is not None:
+            return self.value(named, depth + 1).text
+        service = block.get("service")
+        text = self.value(service, depth + 1).text if service is not None else None
+        return f"com.amazonaws.{SPECIFIC}.{text}" if text else None
 
     def _alias_name(self, mode: str, block: Block | None, depth: int) -> str:
         argument = block.get("name") if block is not None else None
