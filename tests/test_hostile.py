@@ -357,3 +357,45 @@ def test_hostile_bytes_never_crash(tmp_path: pathlib.Path, monkeypatch: pytest.M
     assert status == (0 if first is None else 1), out + err
     if form == "text":
         assert out.startswith(first) if first is not None else out == ""
+
+
+# -- --diff-base counts lines as git does --------------------------------------------------------
+
+
+TEMPLATE_HEAD = """AWSTemplateFormatVersion: '2010-09-09'
+# Reviewed.{breaks}
+Resources:
+  Reader:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Action: kms:ListKeys
+            Resource: '*'
+"""
+NEW_STATEMENT = """          - Effect: Allow
+            Action: kms:Decrypt
+            Resource: '*'
+"""
+
+
+@pytest.mark.parametrize("name, breaks, newline", [
+    ("cr-only.yaml", "", "\r"),  # one line to git, thirteen to YAML
+    ("separators.yaml", "\u2028#\x85#\u2029#" * 10, "\n"),  # thirty lines more to YAML
+])
+def test_diff_base_cannot_be_dodged_by_line_endings(
+        repo: pathlib.Path, capsys: pytest.CaptureFixture[str], name: str, breaks: str,
+        newline: str) -> None:
+    old = TEMPLATE_HEAD.format(breaks=breaks)
+    (repo / name).write_bytes(old.replace("\n", newline).encode())
+    commit(repo, "old")
+    (repo / name).write_bytes((old + NEW_STATEMENT).replace("\n", newline).encode())
+    commit(repo, "new statement")
+    assert main(["--diff-base", "HEAD~1", name]) == 1
+    out = capsys.readouterr().out.splitlines()
+    line = 1 if newline == "\r" else 15
+    column = (old + NEW_STATEMENT).replace("\n", newline).split("\n")[line - 1].rindex("'*'") + 1
+    assert [entry.split(": ")[0:2] for entry in out] == [
+        [f"{name}:{line}:{column}", "KMS101 error"]]

@@ -66,8 +66,9 @@ class YamlDocument(TextDocument):
         node, key_node, _ = self.find(at)
         if key and key_node is not None:
             node = key_node
-        start, end = node.start_mark, node.end_mark
-        return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+        # From the marks' character offsets: their lines and columns count a line break at
+        # `\r`, NEL, LS and PS too, where git (and --diff-base) counts `\n` only.
+        return self.line_map.span(node.start_mark.index, node.end_mark.index)
 
     def string_offsets(self, at: Path) -> list[int] | None:
         """The offset in the file of each character of the string at `at`, and of its end; None
@@ -79,6 +80,12 @@ class YamlDocument(TextDocument):
         if not complete or not isinstance(node, ScalarNode):
             return None
         return scalar_positions(self.text, node)
+
+
+def mark_position(text: str, mark: Any) -> tuple[int, int]:
+    """The 1-based line and column of a YAML mark, lines counted at `\n` only, as git does."""
+    offset = min(mark.index, len(text))
+    return (text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1)
 
 
 _SIMPLE_ESCAPES: Mapping[str, str] = {

@@ -65,8 +65,7 @@ def load(text: str) -> tuple[Any, Any, dict[int, list[str]]]:
         root = yaml.compose(text, Loader=_composer())
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        span = Span(1, 1, 1, 1) if mark is None else Span(
-            mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2)
+        span = Span(1, 1, 1, 1) if mark is None else _mark_span(text, mark)
         problem = error.problem or error.context or "unreadable"
         if problem.startswith("but ") and error.context:
             problem = f"{error.context}, {problem}"  # "expected ..., but found ..."
@@ -75,7 +74,7 @@ def load(text: str) -> tuple[Any, Any, dict[int, list[str]]]:
         raise ParseError(f"invalid YAML: {error}") from None
     if root is None:
         raise ParseError("empty file: not a YAML document")
-    builder = _Builder()
+    builder = _Builder(text)
     try:
         data = builder.build(root)
     except RecursionError:
@@ -121,9 +120,10 @@ _BUILDING = object()
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, text: str) -> None:
         from yaml import MappingNode, ScalarNode, SequenceNode
 
+        self._text = text
         self.scalar, self.sequence, self.mapping = ScalarNode, SequenceNode, MappingNode
         self.duplicates: dict[int, list[str]] = {}
         self._built: dict[int, Any] = {}  # aliases share their anchor's node
@@ -140,12 +140,12 @@ class _Builder:
                 else:
                     value = _scalar(tag, node.value)
             except ValueError:  # an integer of thousands of digits, which int() refuses
-                raise ParseError("invalid YAML: a number too long to read", _span(node)) from None
+                raise ParseError("invalid YAML: a number too long to read", self._span(node)) from None
         else:
             built = self._built.get(id(node))
             if built is _BUILDING:
                 raise ParseError("invalid YAML: an alias refers to a node that contains it",
-                                 _span(node))
+                                 self._span(node))
             if built is not None:
                 return built
             self._built[id(node)] = _BUILDING
@@ -163,13 +163,16 @@ class _Builder:
                 return ShortForm(tag, key, value)
         return value
 
+    def _span(self, node: Any) -> Span:
+        return _mark_span(self._text, node.start_mark)
+
     def _mapping(self, node: Any) -> dict[str, Any]:
         built: dict[str, Any] = {}
         repeated: list[str] | None = None
         for key_node, value_node in node.value:
             if key_node.__class__ is not self.scalar:
                 raise ParseError("invalid YAML: a mapping key must be a scalar",
-                                 _span(key_node))
+                                 self._span(key_node))
             key = key_node.value
             if key in built:
                 repeated = repeated or []
@@ -217,6 +220,10 @@ def _scalar(tag: str, text: str) -> Any:
     return text  # timestamps, octal-looking account ids, local tags' scalars: as written
 
 
-def _span(node: Any) -> Span:
-    mark = node.start_mark
-    return Span(mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2)
+def _mark_span(text: str, mark: Any) -> Span:
+    """Where a YAML mark is, with lines counted as git counts them (at `\n` only: YAML also
+    breaks lines at `\r`, NEL, LS and PS, which would move every later line)."""
+    from kms_hooks.locate.yamlpos import mark_position
+
+    line, column = mark_position(text, mark)
+    return Span(line, column, line, column + 1)

@@ -53,6 +53,10 @@ def yaml_comments(path: str, text: str, root: Node) -> list[Suppression]:
         return []
     from yaml import MappingNode, ScalarNode, SequenceNode
 
+    from kms_hooks.locate.jsonpos import LineMap
+
+    # Lines as git counts them (`\n` only), from the marks' offsets, like every position.
+    line_map = LineMap(text)
     text_lines = text.split("\n")
     # Quoted and block scalars, where a `#` is text; and where each node or pair that starts a
     # position ends (the outermost one wins).
@@ -60,7 +64,7 @@ def yaml_comments(path: str, text: str, root: Node) -> list[Suppression]:
     extent: dict[Position, Position] = {}
 
     def note(start: Any, end: Any) -> None:
-        first, last = (start.line + 1, start.column + 1), (end.line + 1, end.column + 1)
+        first, last = line_map.line_col(start.index), line_map.line_col(end.index)
         if last > extent.get(first, first):
             extent[first] = last
 
@@ -74,8 +78,8 @@ def yaml_comments(path: str, text: str, root: Node) -> list[Suppression]:
         note(node.start_mark, node.end_mark)
         if isinstance(node, ScalarNode):
             if node.style in ("'", '"', "|", ">"):
-                strings.append(((node.start_mark.line + 1, node.start_mark.column + 1),
-                                (node.end_mark.line + 1, node.end_mark.column + 1)))
+                strings.append((line_map.line_col(node.start_mark.index),
+                                line_map.line_col(node.end_mark.index)))
         elif isinstance(node, SequenceNode):
             stack.extend(node.value)
         elif isinstance(node, MappingNode):
