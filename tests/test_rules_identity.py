@@ -405,3 +405,55 @@ def test_kms102_policy_variable_without_version_is_literal_text(capsys: Cap, tmp
            '"2012-10-17"' in findings[0]["message"]
     # With the version it is a variable: one key, or keys of this account.
     assert run(capsys, tmp_path, policy(stmt('"kms:Decrypt"', f'"{resource}"'))) == []
+
+
+PERIMETER_TF = """\
+data "aws_caller_identity" "current" {}
+
+data "aws_iam_policy_document" "reader" {
+  statement {
+    actions   = ["kms:Decrypt"]
+    resources = ["*", "arn:aws:kms:*:*:key/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+  statement {
+    actions   = ["kms:Encrypt"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceOrgID"
+      values   = [var.org_id]
+    }
+  }
+}
+
+resource "aws_iam_policy" "reader" {
+  policy = data.aws_iam_policy_document.reader.json
+}
+"""
+
+
+def test_perimeter_on_this_account_in_terraform(capsys: Cap, tmp_path: pathlib.Path) -> None:
+    # The caller identity's account is this account: no KMS101, no KMS104, and never KMS105.
+    # An organization from a variable closes the perimeter without saying whose it is.
+    findings = check(capsys, write(tmp_path, "main.tf", PERIMETER_TF), "--trusted-account", "111122223333")
+    assert located(findings) == [("KMS101", *at(PERIMETER_TF, '"*"', 2), "warning")]
+    assert "every KMS key that aws:ResourceOrgID var.org_id admits" in findings[0]["message"]
+
+
+@pytest.mark.parametrize("rule_id, heading", [
+    ("KMS204", 'AWS KMS Developer Guide: "Least-privilege permissions" and "Default key policy"'),
+    ("KMS205", 'AWS KMS Developer Guide: "Least-privilege permissions"'),
+    ("KMS114", "IAM User Guide: \"Single-valued vs. multivalued context keys\""),
+])
+def test_new_rules_explain_their_aws_guidance(capsys: Cap, rule_id: str, heading: str) -> None:
+    from kms_hooks.cli import main
+
+    assert main(["--explain", rule_id]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(rule_id) and "Bad" in out and "Good" in out
+    assert heading in " ".join(out.split())
