@@ -24,6 +24,7 @@ from kms_hooks.model import (
     ENDPOINT,
     GUARDRAIL,
     IDENTITY,
+    KEY_OR_ENDPOINT,
     SPECIFIC,
     THIS_ACCOUNT,
     Attachment,
@@ -195,7 +196,9 @@ def _owner(policy: Policy, kind: str) -> str:
     for attachment in policy.attached:
         if attachment.kind == kind and attachment.name is not None:
             return attachment.name
-    return policy.name
+    if policy.kind == KEY_OR_ENDPOINT:
+        return f"the key or endpoint of {policy.name}"
+    return f"the {kind} of {policy.name}"
 
 
 def _statement_rows(policy: Policy, statement: Statement,

@@ -128,6 +128,7 @@ def _compare(args: argparse.Namespace,
     from kms_hooks.gitio import (
         RevisionTree,
         changed_directories,
+        head_or_empty_tree,
         merge_base,
         toplevel,
         work_tree_files,
@@ -138,7 +139,7 @@ def _compare(args: argparse.Namespace,
         from kms_hooks.gitio import GitError
 
         raise GitError("not inside a git work tree")
-    base = merge_base(args.diff_base) if args.diff_base else "HEAD"
+    base = merge_base(args.diff_base) if args.diff_base else head_or_empty_tree()
     directories = changed_directories(base, args.staged, args.paths)
     before_tree = RevisionTree(base, top)
     after_tree = RevisionTree(None, top) if args.staged else None

@@ -348,6 +348,14 @@ class RevisionTree:
         return found
 
 
+def head_or_empty_tree() -> str:
+    """HEAD, or before the first commit the empty tree (what a first commit is compared with)."""
+    try:
+        return git(["rev-parse", "--verify", "-q", "HEAD^{commit}"]).decode().strip()
+    except GitError:
+        return git(["hash-object", "-t", "tree", "/dev/null"]).decode().strip()
+
+
 def changed_directories(base: str, staged: bool, paths: Sequence[str] = ()) -> list[str]:
     """The directories (relative to the current directory) holding a file added, changed or
     deleted since `base`: in the index with `staged`, else in the working tree (untracked files

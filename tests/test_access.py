@@ -340,6 +340,18 @@ def test_staged_compares_the_index_with_head(
     assert change["why"] == [f"keys: {KEY_ARN} -> any key in any account"]
 
 
+def test_staged_before_the_first_commit_compares_with_nothing(
+        repo: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+         "Action": "kms:Decrypt", "Resource": "*"}]}
+    write(repo, "key-policy.json", json.dumps(policy, indent=2) + "\n")
+    git(repo, "add", "key-policy.json")
+    [change] = rows(capsys, "--staged")
+    assert short(change) == ("added", "account 111122223333 (its IAM policies decide)", "use",
+                             "Decrypt", "the key of policy", "", "key-policy.json:4")
+
+
 def test_unknown_values_are_shown_as_unknown(
         repo: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(repo, "main.tf", """\
