@@ -273,6 +273,25 @@ def test_terraform_deleted_file_removes_its_access(
     ]
 
 
+def test_terraform_plan_attachment_by_the_policy_arn(
+        repo: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A plan holds the ARN of a policy that exists already, not a reference to it."""
+    arn = "arn:aws:iam::111122223333:policy/reader"
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}
+    resources = [
+        {"address": "aws_iam_policy.reader", "mode": "managed", "type": "aws_iam_policy",
+         "name": "reader", "values": {"arn": arn, "policy": json.dumps(policy)}},
+        {"address": "aws_iam_role_policy_attachment.reader", "mode": "managed",
+         "type": "aws_iam_role_policy_attachment", "name": "reader",
+         "values": {"role": "app", "policy_arn": arn}},
+    ]
+    plan = {"format_version": "1.2", "planned_values": {"root_module": {"resources": resources}}}
+    write(repo, "plan.json", json.dumps(plan, indent=2) + "\n")
+    assert [short(r) for r in rows(capsys, "plan.json")] == [
+        (None, "role app", "use", "Decrypt", "any key in any account", "", "plan.json:13")]
+
+
 # Raw JSON -------------------------------------------------------------------------------------
 
 DETAILS = {

@@ -228,11 +228,24 @@ class _Extraction:
                 targets = [t for t in (self._referenced_block_of(v) for v in
                                        self.resolver.references(written)) if t is not None]
                 if not targets:
+                    targets = self._blocks_by_arn(written)
+                if not targets:
                     continue
                 found = [a for kind, argument in attaches.targets
                          for a in self._named(block, kind, argument)]
                 for target in targets:
                     self.attaching.setdefault(id(target), []).extend(found)
+
+    def _blocks_by_arn(self, written: Expression) -> list[Block]:
+        """The resources whose `arn` is one of the ARNs written (a plan holds values, not
+        references, for what exists already)."""
+        arns = {v.text for v in self.resolver.values(written) if v.text is not None}
+        found = []
+        for block in self.module.blocks:
+            arn = block.get("arn") if block.type == "resource" else None
+            if arn is not None and arn.is_literal and arn.literal in arns:
+                found.append(block)
+        return found
 
     def _referenced_block_of(self, reference: Reference) -> Block | None:
         return self.resolver.target(reference)[0]
