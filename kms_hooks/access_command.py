@@ -10,6 +10,7 @@ import sys
 from typing import Sequence
 
 from kms_hooks.access import CLASSES, Change, Row, diff, grows, merge, subject_rows
+from kms_hooks.escape import printable
 from kms_hooks.report.access import renderers
 from kms_hooks.sources.base import ParseError, Source, SourceFile
 
@@ -70,7 +71,7 @@ def main(prog: str, argv: Sequence[str], sources: tuple[str, ...]) -> int:
             summary = f"{len(found)} access row{'s' if len(found) != 1 else ''}"
         _write(report, args.output_file)
     except UsageError as error:
-        print(f"{prog} access: error: {error}", file=sys.stderr)
+        print(printable(f"{prog} access: error: {error}"), file=sys.stderr)
         return 2
     for problem in errors:
         print(problem, file=sys.stderr)
@@ -103,22 +104,36 @@ def review(files: Sequence[SourceFile], sources: list[Source]) -> tuple[list[Row
     errors: list[str] = []
     for file in files:
         try:
+            file.admit()  # links out of the repository and FIFOs are not read
             subjects, _ = read_file(file, sources)
             for subject in subjects:
                 found.extend(subject_rows(subject))
         except ParseError as error:
-            errors.append(f"{file.path}:{error.span.line}:{error.span.column}: cannot read: "
-                          f"{error.message}")
+            if not error.skipped:
+                errors.append(_unreadable(file.path, error))
         except Exception as error:  # a bug must not hide the other files' access
-            errors.append(f"{file.path}: internal error: {type(error).__name__}: {error}")
+            errors.append(printable(f"{file.path}: internal error: {type(error).__name__}: "
+                                    f"{error}"))
+        # What could not be read of a file read in part: the review of it is incomplete.
+        errors.extend(_unreadable(file.path, partial) for partial in file.errors)
         file.release()
     return merge(found), errors
 
 
+def _unreadable(path: str, error: ParseError) -> str:
+    return printable(f"{path}:{error.span.line}:{error.span.column}: cannot read: "
+                     f"{error.message}")
+
+
 def _files(paths: Sequence[str]) -> list[SourceFile]:
+    from kms_hooks.config import UsageError
     from kms_hooks.engine import expand_paths
 
-    return [SourceFile(path) for path in expand_paths(paths)]
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if missing:
+        raise UsageError(f"{missing[0]}: no such file or directory")
+    named = set(paths)
+    return [SourceFile(path, named=path in named) for path in expand_paths(paths)]
 
 
 def _compare(args: argparse.Namespace,

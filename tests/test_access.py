@@ -406,7 +406,7 @@ def test_markdown_groups_by_grantee_with_widened_and_added_first_and_escapes(
 |---|---|---|---|---|
 | widened: keys: Resources/AppKey -\\> any key in any account | use (Decrypt) | any key in any account | no conditions | stack.yaml:30 |
 
-**role batch\\|\\<b\\>role\\</b\\>\\\\u001b\\[31m (stack.yaml)**
+**role batch\\|\\<b\\>role\\</b\\>\\\\x1b\\[31m (stack.yaml)**
 
 | change | access | keys | conditions | where |
 |---|---|---|---|---|
@@ -430,6 +430,17 @@ def test_output_file_and_bad_classes_are_usage_errors(
     status, _, err = run(capsys, "--fail-on-new-access", "use,everything", "stack.yaml")
     assert status == 2
     assert "not 'everything'" in err
+
+
+def test_a_link_out_of_the_repository_is_not_read(
+        repo: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outside = repo.parent / "outside.json"
+    outside.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}))
+    (repo / "linked.json").symlink_to(outside)
+    status, out, err = run(capsys, ".")
+    assert (status, out) == (0, "")
+    assert "outside" not in err
 
 
 def test_an_unreadable_file_fails_the_review(

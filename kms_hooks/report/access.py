@@ -10,14 +10,13 @@ import re
 from typing import Any, Callable, Sequence
 
 from kms_hooks.access import CHANGES, NOT_KEY_SCOPED, Change, Row, sort_key
+from kms_hooks.escape import printable, shortened
 from kms_hooks.kms.facts import ACTION_CLASS, STAR_ONLY
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
 def plain(text: str) -> str:
-    """Text with control characters (terminal escapes, bidirectional overrides) escaped."""
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    """Text on one line, control characters (terminal escapes, bidirectional overrides)
+    escaped, very long values cut."""
+    return printable(shortened(text))
 
 
 def actions(row: Row) -> str:
