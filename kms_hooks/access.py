@@ -507,11 +507,21 @@ def diff(before: list[Row], after: list[Row]) -> list[Change]:
             changes.append(Change(ADDED, row))
     added = [row for identity, row in new.items() if identity not in old]
     removed = [row for identity, row in old.items() if identity not in new]
+    left: list[Row] = []
     for row in added:
         match = next((r for r in removed if _wider_or_equal(row, r)), None)
         if match is not None:
             removed.remove(match)
             changes.append(Change(WIDENED, row, match, _widening(row, match)))
+        else:
+            left.append(row)
+    # A row that gives less than one it replaces (a named key instead of "*") is a narrowing,
+    # not new access.
+    for row in left:
+        match = next((r for r in removed if _wider_or_equal(r, row)), None)
+        if match is not None:
+            removed.remove(match)
+            changes.append(Change(NARROWED, row, match, _widening(match, row, narrowed=True)))
         else:
             changes.append(Change(ADDED, row))
     for row in removed:
@@ -540,15 +550,18 @@ def _wider_or_equal(row: Row, old: Row) -> bool:
     return set(row.conditions) <= set(old.conditions) and row.actions >= old.actions
 
 
-def _widening(row: Row, old: Row) -> tuple[str, ...]:
+def _widening(row: Row, old: Row, narrowed: bool = False) -> tuple[str, ...]:
+    """What `row` gives beyond `old` (with `narrowed`: what `old`, the row now, lost)."""
     why = []
     if row.keys != old.keys:
-        why.append(f"keys: {old.keys} -> {row.keys}")
+        why.append(f"keys: {row.keys} -> {old.keys}" if narrowed
+                   else f"keys: {old.keys} -> {row.keys}")
     dropped = [c for c in old.conditions if c not in row.conditions]
     if dropped:
-        why.append(f"condition dropped: {'; '.join(dropped)}")
+        why.append(f"condition added: {'; '.join(dropped)}" if narrowed
+                   else f"condition dropped: {'; '.join(dropped)}")
     if row.actions > old.actions:
-        why.extend(_more(row, old))
+        why.extend(_fewer(old, row) if narrowed else _more(row, old))
     return tuple(why)
 
 

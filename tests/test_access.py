@@ -359,6 +359,24 @@ def test_staged_compares_the_index_with_head(
     assert change["why"] == [f"keys: {KEY_ARN} -> any key in any account"]
 
 
+def test_narrowing_to_one_key_is_not_new_access(
+        repo: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:Encrypt"], "Resource": "*"}]}
+    write(repo, "p.json", json.dumps(policy, indent=2) + "\n")
+    commit(repo, "base")
+    policy["Statement"][0].update(Action="kms:Decrypt", Resource=KEY_ARN,  # type: ignore[index]
+                                  Condition={"StringEquals": {"kms:ViaService":
+                                                              "s3.us-east-1.amazonaws.com"}})
+    pull_request(repo, {"p.json": json.dumps(policy, indent=2) + "\n"})
+    [change] = rows(capsys, "--diff-base", "main")
+    assert short(change) == ("narrowed", "policy", "use", "Decrypt", KEY_ARN, "via s3",
+                             "p.json:4")
+    assert change["why"] == [f"keys: any key in any account -> {KEY_ARN}",
+                             "condition added: via s3", "fewer actions: Encrypt"]
+    assert gate(capsys, "all") == 0
+
+
 def test_staged_before_the_first_commit_compares_with_nothing(
         repo: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     policy = {"Version": "2012-10-17", "Statement": [
