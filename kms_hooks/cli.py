@@ -170,6 +170,8 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
             from kms_hooks.gitio import changed_lines
 
             changed = changed_lines(args.diff_base, staged=args.staged)
+            for notice in changed.notices:
+                _say(notice)
             if not args.paths and not args.staged:
                 files = _existing(changed.paths())
     except UsageError as error:

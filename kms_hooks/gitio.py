@@ -111,6 +111,7 @@ class ChangedLines:
 
     def __init__(self, lines: dict[str, list[tuple[int, int]] | None]) -> None:
         self._lines = {_key(path): ranges for path, ranges in lines.items()}
+        self.notices: list[str] = []  # one line each, for stderr
 
     def touched(self, path: str) -> bool:
         return _key(path) in self._lines
@@ -133,18 +134,45 @@ def _key(path: str) -> str:
     return os.path.normpath(os.path.abspath(path))
 
 
-def merge_base(rev: str) -> str:
+_SHALLOW_HELP = ("this is a shallow clone (actions/checkout fetches one commit by default): "
+                 "check out with `fetch-depth: 0`, or fetch the base branch with its history, "
+                 "e.g. `git fetch origin main`")
+
+
+def _shallow() -> bool:
     try:
-        return git(["merge-base", rev, "HEAD"]).decode().strip()
+        return git(["rev-parse", "--is-shallow-repository"]).strip() == b"true"
+    except GitError:
+        return False
+
+
+def merge_base(rev: str, notices: list[str] | None = None) -> str:
+    """The merge base of `rev` and HEAD.  In a shallow clone that holds `rev` but not the merge
+    base, `rev` itself, with a notice appended to `notices`: a pull request's merge commit
+    differs from its base branch by exactly the pull request."""
+    try:
+        commit = git(["rev-parse", "--verify", "--quiet", "--end-of-options",
+                      f"{rev}^{{commit}}"]).decode().strip()
+    except GitError:
+        help = f"; {_SHALLOW_HELP}" if _shallow() else ""
+        raise GitError(f"--diff-base {rev}: no such revision here{help}") from None
+    try:
+        return git(["merge-base", commit, "HEAD"]).decode().strip()
     except GitError as error:
-        raise GitError(f"--diff-base {rev}: no merge base with HEAD ({error})") from None
+        if not _shallow():
+            raise GitError(f"--diff-base {rev}: no merge base with HEAD ({error})") from None
+    if notices is not None:
+        notices.append(f"--diff-base {rev}: the merge base is not in this shallow clone; "
+                       f"compared with {rev} itself (fetch-depth: 0 gives the merge base)")
+    return commit
 
 
 def changed_lines(rev: str, staged: bool = False) -> ChangedLines:
     """Lines added or changed since the merge base of `rev` and HEAD: in the index with
     `staged`, else in the working tree (with untracked files counted as new in full)."""
     top = _work_tree()
-    base = merge_base(rev)
+    notices: list[str] = []
+    base = merge_base(rev, notices)
     args = ["diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "-M",
             "--src-prefix=a/", "--dst-prefix=b/"]
     if staged:
@@ -156,7 +184,9 @@ def changed_lines(rev: str, staged: bool = False) -> ChangedLines:
     if not staged:
         for name in _names(git(["ls-files", "-z", "--others", "--exclude-standard"], cwd=top)):
             changed[os.path.join(top, name)] = None
-    return ChangedLines(changed)
+    found = ChangedLines(changed)
+    found.notices = notices
+    return found
 
 
 def parse_diff(diff: bytes) -> dict[str, list[tuple[int, int]]]:

@@ -399,3 +399,40 @@ def test_diff_base_cannot_be_dodged_by_line_endings(
     column = (old + NEW_STATEMENT).replace("\n", newline).split("\n")[line - 1].rindex("'*'") + 1
     assert [entry.split(": ")[0:2] for entry in out] == [
         [f"{name}:{line}:{column}", "KMS101 error"]]
+
+
+# -- shallow clones ----------------------------------------------------------------------------
+
+
+def test_diff_base_in_a_shallow_clone(repo: pathlib.Path, tmp_path: pathlib.Path,
+                                      monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # The origin: main moves on after the pull request branched; GitHub checks out the merge.
+    (repo / "old.json").write_text(BAD)
+    commit(repo, "old finding")
+    git(repo, "checkout", "-q", "-b", "pr")
+    (repo / "new.json").write_text(BAD)
+    commit(repo, "pull request")
+    git(repo, "checkout", "-q", "main")
+    (repo / "later.json").write_text(BAD)
+    commit(repo, "main moves on")
+    git(repo, "checkout", "-q", "-b", "pr-merge")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge", "pr")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth=1", "--branch", "pr-merge", repo.as_uri(), str(clone))
+    monkeypatch.chdir(clone)
+
+    assert main(["--diff-base", "origin/main", "."]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kms-policies: error: --diff-base origin/main: no such revision here; "
+                          "this is a shallow clone")
+    assert "`fetch-depth: 0`" in err and "git fetch origin main" in err
+
+    # The base branch alone, without the history back to the merge base.
+    git(clone, "fetch", "-q", "--depth=1", "origin", "main:refs/remotes/origin/main")
+    assert main(["--diff-base", "origin/main", "."]) == 1
+    out, err = capsys.readouterr()
+    assert [line.split(": ")[0] for line in out.splitlines()] == ["new.json:6:17"]
+    assert err.splitlines()[0] == (
+        "--diff-base origin/main: the merge base is not in this shallow clone; compared with "
+        "origin/main itself (fetch-depth: 0 gives the merge base)")
