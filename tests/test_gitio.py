@@ -132,7 +132,7 @@ def test_diff_base_with_an_unknown_revision_is_a_usage_error(
     commit(repo)
     assert main(["--diff-base", "no-such-branch", "."]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("kms-policies: error: --diff-base no-such-branch: no merge base")
+    assert err == "kms-policies: error: --diff-base no-such-branch: no such revision here\n"
     assert len(err.strip().splitlines()) == 1
 
 
