@@ -237,6 +237,8 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
             sys.stderr.write(rule_summary(outcome))
         print(summary(outcome), file=sys.stderr)
         if fixing:
+            for line in fixed.problems:
+                print(line, file=sys.stderr)
             print(fixed.summary(), file=sys.stderr)
     if fixing and fixed.files:
         return 1  # as pre-commit fixers do: the changed files need a look and a `git add`
@@ -287,6 +289,7 @@ def _options(args: argparse.Namespace, config: Config, sources: tuple[str, ...])
     context = Context(
         trusted_accounts=frozenset(trusted),
         sensitive_actions=default_context.sensitive_actions | frozenset(config.sensitive_actions),
+        account=config.account,
     )
     selection = Selection(
         select=tuple(args.select or config.select or ()),

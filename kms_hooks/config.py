@@ -45,6 +45,7 @@ class Config:
     file: str | None = None
     root: str = "."  # globs (per-file-ignores, extract files) are relative to this directory
     trusted_accounts: tuple[str, ...] | None = None
+    account: str | None = None  # the home account: unsafe fixes in raw JSON name its keys
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] | None = None
     fail_on: str | None = None
@@ -145,7 +146,7 @@ def _parse(path: str, raw: bytes) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: nested too deeply to read") from None
 
 
-_KEYS = ("trusted-accounts", "select", "ignore", "fail-on", "sensitive-actions",
+_KEYS = ("trusted-accounts", "account", "select", "ignore", "fail-on", "sensitive-actions",
          "per-file-ignores", "severity", "extract")
 
 
@@ -162,6 +163,11 @@ def _read(table: dict[str, Any], where: str, path: str) -> Config:
                 raise ConfigError(f"{where}: trusted-accounts: {account!r} is not a 12-digit "
                                   "account id")
         values["trusted_accounts"] = accounts
+    if "account" in table:
+        account = table["account"]
+        if not isinstance(account, str) or not re.fullmatch(r"\d{12}", account):
+            raise ConfigError(f"{where}: account: {account!r} is not a 12-digit account id")
+        values["account"] = account
     for key in ("select", "ignore"):
         if key in table:
             values[key] = _rule_names(_strings(table, key, where), f"{where}: {key}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from kms_hooks.model import Finding, Fix, Span, TextEdit
 
@@ -84,7 +84,8 @@ def _resolve_one(wanted: TextEdit, text: str) -> Edit | None:
     root = root_document(wanted.where.doc)
     if getattr(root, "text", None) != text:
         return None
-    found = _offsets(root, wanted.where.span())
+    span = wanted.span() if wanted.span is not None else wanted.where.span()
+    found = _offsets(root, span) if span is not None else None
     if found is None:
         return None
     start, end = found
@@ -214,15 +215,38 @@ def run_fixes(files: list[SourceFile], check: Callable[[list[SourceFile]], Outco
         outcome = check(files)
     changed = {p: t for p, t in fixed.files.items() if t != originals[p] and p in by_path}
     fixed.files = changed
+    fixed.problems = list(_left(outcome.findings, unsafe))
     if args.diff:
         for path in sorted(changed):
             sys.stdout.write(unified_diff(path, originals[path], changed[path]))
         if not args.quiet:
+            for line in fixed.problems:
+                print(line, file=sys.stderr)
             print(fixed.summary(), file=sys.stderr)
         fixed.diff = 1 if changed else 0
         return outcome, fixed
     _write(changed, by_path, bool(getattr(args, "staged", False)))
     return outcome, fixed
+
+
+def _left(findings: list[Finding], unsafe: bool) -> Iterator[str]:
+    """Why the fixes of remaining findings were not made, one line each; and how many more
+    --unsafe-fixes would make."""
+    more = 0
+    for finding in findings:
+        fix = finding.fix
+        if fix is None:
+            continue
+        if not fix.safe and not unsafe:
+            more += bool(fix.edits)
+            continue
+        if fix.reason and not fix.edits:
+            span = finding.where.span()
+            yield (f"{finding.where.doc.path}:{span.line}:{span.column}: {finding.rule} not "
+                   f"fixed: {fix.reason}")
+    if more:
+        yield (f"{more} more finding{'s' if more != 1 else ''} can be fixed with "
+               "--unsafe-fixes (they narrow access or change a deployment: review them)")
 
 
 def _original(file: SourceFile) -> bytes:

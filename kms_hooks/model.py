@@ -7,7 +7,7 @@ path only when a finding is reported, so files without findings never pay for po
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Union
+from typing import Any, Callable, Protocol, Union
 
 PathPart = Union[str, int]
 Path = tuple[PathPart, ...]
@@ -87,6 +87,9 @@ class TextEdit:
     where: Where
     new: str
     old: str | None = None
+    # The exact region instead of the element's text (a member removed with its line), computed
+    # when the fix is made; None from it: the region cannot be said with certainty.
+    span: Callable[[], Span | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,9 @@ class Fix:
     edits: tuple[TextEdit, ...] = ()
     safe: bool = True
     reason: str = ""
+
+
+Narrowing = Callable[["Value", Union[str, None]], Fix]
 
 
 @dataclass(frozen=True)
@@ -233,6 +239,10 @@ class Policy:
     # resource a finding is about (a plan, a document shared by several resources).
     name_in_messages: bool = False
     attached: tuple[Attachment, ...] = ()
+    # How this policy's source writes a resource as the home account's keys, for the fixes that
+    # narrow "*": given the Value and the configured home account (None: not configured), the
+    # edit, or a Fix without edits saying why it cannot be written here.
+    narrow: Narrowing | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

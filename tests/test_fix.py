@@ -350,3 +350,182 @@ def test_staged_fix_refuses_when_the_working_tree_differs_from_the_index(
     assert main(["--staged", "--fix"]) == 2
     assert "the working tree differs from the index" in capsys.readouterr().err
     assert (repo / "policy.json").read_text(encoding="utf-8") == unstaged
+
+
+# Unsafe fixes: they narrow access ("*" and any-account patterns become the home account's keys)
+# or change what a deployment does (the lockout safety check runs again).
+RAW_UNSAFE = Case("policy.json", """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"},
+    {"Effect": "Allow", "Action": "kms:Sign", "Resource": ["arn:aws-cn:kms:cn-north-1:*:key/*"]}
+  ]
+}
+""", (('"Resource": "*"', '"Resource": "arn:aws:kms:*:111122223333:key/*"'),
+      ("arn:aws-cn:kms:cn-north-1:*:key/*", "arn:aws-cn:kms:cn-north-1:111122223333:key/*")),
+    ("KMS101", "KMS104"))
+
+CFN_YAML_UNSAFE = Case("template.yaml", """\
+Resources:
+  DataKey:
+    Type: AWS::KMS::Key
+    Properties:
+      Description: data
+      BypassPolicyLockoutSafetyCheck: true  # reviewed
+      KeyPolicy:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: !Sub 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root'}
+            Action: kms:*
+            Resource: '*'
+  Reader:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Action: [kms:Decrypt]
+            Resource: ['*', arn:aws:kms:*:*:key/*]
+  Writer:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument: !Sub |
+        {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}]}
+""", (("      BypassPolicyLockoutSafetyCheck: true  # reviewed\n", ""),
+      ("Resource: ['*', arn:aws:kms:*:*:key/*]",
+       """Resource: [!Sub "arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*", """
+       """!Sub "arn:aws:kms:*:${AWS::AccountId}:key/*"]"""),
+      ('"Action": "kms:Encrypt", "Resource": "*"',
+       '"Action": "kms:Encrypt", "Resource": "arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*"')),
+    ("KMS101", "KMS101", "KMS104", "KMS203"))
+
+CFN_JSON_UNSAFE = Case("template.json", """{
+  "Resources": {
+    "DataKey": {
+      "Type": "AWS::KMS::Key",
+      "Properties": {
+        "Description": "data",
+        "BypassPolicyLockoutSafetyCheck": true
+      }
+    },
+    "Reader": {
+      "Type": "AWS::IAM::ManagedPolicy",
+      "Properties": {"PolicyDocument": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}}
+    }
+  }
+}
+""", (('"Description": "data",\n        "BypassPolicyLockoutSafetyCheck": true',
+       '"Description": "data"'),
+      ('"Resource": "*"',
+       '"Resource": {"Fn::Sub": "arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*"}')),
+    ("KMS101", "KMS203"))
+
+HCL_UNSAFE = Case("main.tf", """\
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+resource "aws_kms_key" "data" {
+  bypass_policy_lockout_safety_check = true
+  description                        = "data"
+}
+
+resource "aws_iam_role_policy" "app" {
+  role = "app"
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "kms:Decrypt", Resource = "*" }]
+  })
+}
+
+data "aws_iam_policy_document" "doc" {
+  statement {
+    actions   = ["kms:Encrypt"]
+    resources = ["arn:aws:kms:*:*:key/*"]
+  }
+}
+resource "aws_iam_policy" "doc" { policy = data.aws_iam_policy_document.doc.json }
+
+resource "aws_iam_policy" "heredoc" {
+  policy = <<-EOF
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Sign", "Resource": "*"}]}
+  EOF
+}
+""", (("  bypass_policy_lockout_safety_check = true\n", ""),
+      ('Action = "kms:Decrypt", Resource = "*"',
+       'Action = "kms:Decrypt", Resource = "arn:${data.aws_partition.current.partition}:kms:*:'
+       '${data.aws_caller_identity.current.account_id}:key/*"'),
+      ('"arn:aws:kms:*:*:key/*"',
+       '"arn:aws:kms:*:${data.aws_caller_identity.current.account_id}:key/*"'),
+      ('"Action": "kms:Sign", "Resource": "*"',
+       '"Action": "kms:Sign", "Resource": "arn:${data.aws_partition.current.partition}:kms:*:'
+       '${data.aws_caller_identity.current.account_id}:key/*"')),
+    ("KMS101", "KMS101", "KMS104", "KMS203"))
+
+TF_JSON_UNSAFE = Case("main.tf.json", """{
+  "data": {"aws_caller_identity": {"me": {}}},
+  "resource": {
+    "aws_kms_key": {"data": {"description": "data", "bypass_policy_lockout_safety_check": true}},
+    "aws_iam_policy": {
+      "p": {"policy": "{\\"Version\\": \\"2012-10-17\\", \\"Statement\\": [{\\"Effect\\": \\"Allow\\", \\"Action\\": \\"kms:Decrypt\\", \\"Resource\\": \\"*\\"}]}"}
+    }
+  }
+}
+""", ((', "bypass_policy_lockout_safety_check": true', ""),
+      ('\\"Resource\\": \\"*\\"',
+       '\\"Resource\\": \\"arn:aws:kms:*:${data.aws_caller_identity.me.account_id}:key/*\\"')),
+    ("KMS101", "KMS203"))
+
+UNSAFE = [RAW_UNSAFE, CFN_YAML_UNSAFE, CFN_JSON_UNSAFE, HCL_UNSAFE, TF_JSON_UNSAFE]
+
+
+@pytest.mark.parametrize("case", UNSAFE, ids=[c.name for c in UNSAFE])
+def test_unsafe_fixes_make_the_exact_text_only_when_asked(
+        tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], case: Case) -> None:
+    config = tmp_path / "kms-hooks.toml"
+    config.write_text('account = "111122223333"\n', encoding="utf-8")
+    path = tmp_path / case.name
+    path.write_text(case.before, encoding="utf-8")
+    before = findings(capsys, path)
+    assert sorted(str(f["rule"]) for f in before if f["rule"] in case.fixed) == list(case.fixed)
+
+    main(["--config", str(config), "--fix", str(path)])
+    err = capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == case.before  # safe fixes only: none here
+    count = len(case.fixed)
+    assert f"{count} more findings can be fixed with --unsafe-fixes" in err
+
+    assert main(["--config", str(config), "--fix", "--unsafe-fixes", str(path)]) == 1
+    assert f"fixed {count} findings in 1 file" in capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == case.after
+    main(["--config", str(config), "--format", "json", str(path)])
+    after = json.loads(capsys.readouterr().out)
+    assert not [f for f in after if f["rule"] in case.fixed]
+    assert [f["rule"] for f in after] == [f["rule"] for f in before if f["rule"] not in case.fixed]
+    main(["--config", str(config), "--fix", "--unsafe-fixes", str(path)])
+    assert path.read_text(encoding="utf-8") == case.after
+
+
+@pytest.mark.parametrize("name, text, why", [
+    ("policy.json", RAW_UNSAFE.before, "the home account is not configured"),
+    ("main.tf", HCL_UNSAFE.before.replace('data "aws_caller_identity" "current" {}\n', ""),
+     'the module has no data "aws_caller_identity"'),
+    ("template.yaml", CFN_YAML_UNSAFE.before.replace("!Sub |", "|"),
+     "the policy is a plain JSON string"),
+    ("policy.json", RAW_UNSAFE.before.replace('"kms:GenerateDataKey"', '"kms:ListKeys"'),
+     'kms:ListKeys needs "*": split the statement'),
+    ("policy.json", RAW_UNSAFE.before.replace('["kms:Decrypt", "kms:GenerateDataKey"]',
+                                              '"kms:*"'),
+     'kms:* also grants kms:ConnectCustomKeyStore, kms:CreateAlias, kms:CreateCustomKeyStore '
+     '(+'),
+])
+def test_an_unsafe_fix_that_cannot_be_written_says_why(
+        tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], name: str, text: str,
+        why: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    main(["--diff", "--unsafe-fixes", str(path)])
+    assert why in capsys.readouterr().err

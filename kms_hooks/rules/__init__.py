@@ -25,6 +25,7 @@ class Context:
 
     trusted_accounts: frozenset[str] = frozenset()
     sensitive_actions: frozenset[str] = frozenset({"PutKeyPolicy", "ScheduleKeyDeletion"})
+    account: str | None = None  # the home account, for fixes that name its keys
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,39 @@ def resource_star(policy: Policy, context: Context) -> Iterator[Report]:
             message = (f'{acts} on "Resource": "*" {reach} any KMS key, in any account, whose '
                        "key policy lets this account use it; list the key ARNs or "
                        "arn:aws:kms:*:ACCOUNT:key/*")
-        yield Report(message, value.where, _reach_severity(relevant, perimeter is not None))
+        yield Report(message, value.where, _reach_severity(relevant, perimeter is not None),
+                     _narrowing(policy, statement, value, context))
+
+
+def _narrowing(policy: Policy, statement: Statement, value: Value,
+               context: Context) -> Fix | None:
+    """The unsafe fix that makes the resource the home account's keys, as the policy's source
+    writes them; or why not: a statement whose other actions need "*" keeps it."""
+    if policy.narrow is None:
+        return None
+    needs_star = _needs_star(statement)
+    if needs_star:
+        return Fix("the account's keys", safe=False, reason=needs_star)
+    return policy.narrow(value, context.account)
+
+
+def _needs_star(statement: Statement) -> str:
+    """Why the statement's resources cannot all become key ARNs: an action that needs "*"
+    (star-only, alias operations, another service's), or actions not known here."""
+    if statement.not_actions is not None:
+        return "the statement grants by NotAction, whose other actions may need \"*\""
+    for action in statement.actions or ():
+        if action.text is None:
+            return f"{action.shown} is not known here, and may need \"*\""
+        reached = expand(action.text)
+        if not is_kms_action(action.text):
+            return f'{action.shown} is not a KMS action: it needs its own resources'
+        if reached - KEY_SCOPED:
+            what = action.shown if not reached & KEY_SCOPED else \
+                f"{action.shown} also grants {describe(reached - KEY_SCOPED, 3)}, which"
+            return f'{what} needs "*": split the statement, those actions keeping "*"'
+
+    return ""
 
 
 def _reaching(policy: Policy, reaches_any_account: Callable[[arn.Resource], bool],
@@ -332,7 +364,8 @@ def any_account_key_pattern(policy: Policy, context: Context) -> Iterator[Report
             message = (f"{acts} on {value.shown}: the wildcard account reaches KMS keys in "
                        "every account whose key policy lets this account use them; fix the "
                        "account (arn:aws:kms:*:ACCOUNT:key/*) or list the key ARNs")
-        yield Report(message, value.where, _reach_severity(relevant, perimeter is not None))
+        yield Report(message, value.where, _reach_severity(relevant, perimeter is not None),
+                     _narrowing(policy, statement, value, context))
 
 
 _ACCOUNT_IN_ARN = re.compile(r"arn:[^:]*:(?:iam|sts)::(\d{12}):")

@@ -335,4 +335,4 @@ def lockout_check_bypassed(policy: Policy, context: Context) -> Iterator[Report]
     if flag is not None and flag.text is not None and flag.text.lower() == "true":
         yield Report(f"{flag.shown}: the key policy lockout safety check is bypassed; a mistaken "
                      "key policy can then leave the key unmanageable; remove it unless the key "
-                     "policy was reviewed for exactly this", flag.where)
+                     "policy was reviewed for exactly this", flag.where, fix=flag.fix)

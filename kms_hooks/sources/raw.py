@@ -8,12 +8,15 @@ from __future__ import annotations
 import functools
 import re
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Iterator
 
 from kms_hooks.documents import EmbeddedJsonDocument, JsonDocument, embedded_error, not_json
 from kms_hooks.kms.facts import is_kms_action
 from kms_hooks.model import (
+    Fix,
+    TextEdit,
+    Value,
     GUARDRAIL,
     IDENTITY,
     KEY,
@@ -26,6 +29,7 @@ from kms_hooks.model import (
 )
 from kms_hooks.normalize import Reader, concerns_kms_rules, read_fragment, read_policy
 from kms_hooks.sources.base import ParseError, SourceFile, parse_json
+from kms_hooks.sources.edits import account_keys
 
 @dataclass(frozen=True)
 class Location:
@@ -108,7 +112,8 @@ class RawSource:
         policies = list(_from_table(document, data, reader))
         if not policies:
             policies = list(_bare_documents(document, data, reader))
-        return [policy for policy in policies if concerns_kms_rules(policy)]
+        return [replace(policy, narrow=narrow) for policy in policies
+                if concerns_kms_rules(policy)]
 
 
 def _from_table(document: JsonDocument, data: Any, reader: Reader) -> Iterator[Policy]:
@@ -312,3 +317,12 @@ def _container_paths(data: Any, wanted: set[int] | None = None) -> dict[int, Pat
             pending.extend((value, at + (index,)) for index, value in enumerate(node)
                            if isinstance(value, (dict, list)))
     return paths
+
+
+def narrow(value: Value, account: str | None) -> Fix:
+    """A raw document names no account of its own: the configured home account's keys."""
+    if account is None or value.text is None:
+        return Fix("the account's keys", safe=False,
+                   reason="the home account is not configured (`account` in the configuration)")
+    pattern = account_keys(value.text, "aws", account)
+    return Fix(pattern, (TextEdit(value.where, pattern, value.text),), safe=False)

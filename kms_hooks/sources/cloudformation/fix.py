@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kms_hooks.model import Fix, TextEdit, Where
+from kms_hooks.model import Fix, Narrowing, TextEdit, Value, Where
+from kms_hooks.sources.edits import account_keys
 
+NODE, SUB_STRING, PLAIN_STRING = "node", "sub", "string"  # how a policy is written
 
 def key_arn_title(logical_id: str, yaml: bool) -> str:
     """How the key's ARN is written in a template of this syntax, for messages."""
@@ -39,3 +41,25 @@ def sub_fix(written: str, logical_id: str, where: Where) -> Fix:
     """`${K}` (or `${K.KeyId}`) standing for a whole resource in an `Fn::Sub` string becomes
     `${K.Arn}`."""
     return Fix(f"${{{logical_id}.Arn}}", (TextEdit(where, f"${{{logical_id}.Arn}}", written),))
+
+
+def narrowing(yaml: bool, written: str) -> Narrowing:
+    """How a policy of the template writes the account's keys: `!Sub` (or `Fn::Sub`) of
+    `arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*`; inside a policy that is an
+    `Fn::Sub` string, the pattern itself; a policy that is a plain JSON string has no way to."""
+
+    def narrow(value: Value, account: str | None) -> Fix:
+        title = "arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*"
+        if value.text is None or value.display is not None:
+            return Fix(title, safe=False, reason="the resource is written with an intrinsic "
+                                                 "function: rewrite it by hand")
+        if written == PLAIN_STRING:
+            return Fix(title, safe=False, reason="the policy is a plain JSON string, which "
+                                                 "cannot name the account (make it an Fn::Sub)")
+        pattern = account_keys(value.text, "${AWS::Partition}", "${AWS::AccountId}")
+        if written == SUB_STRING:
+            return Fix(pattern, (TextEdit(value.where, pattern, value.text),), safe=False)
+        element = f'!Sub "{pattern}"' if yaml else json.dumps({"Fn::Sub": pattern})
+        return Fix(element, (TextEdit(value.where, element),), safe=False)
+
+    return narrow

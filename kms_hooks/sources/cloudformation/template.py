@@ -31,6 +31,8 @@ from kms_hooks.model import (
 )
 from kms_hooks.normalize import Reader, read_policy
 from kms_hooks.sources.base import ParseError, SourceFile, parse_json
+from kms_hooks.sources.cloudformation import fix
+from kms_hooks.sources.edits import removal
 from kms_hooks.suppress import Suppression
 from kms_hooks.sources.cloudformation.intrinsics import (
     IntrinsicReader,
@@ -299,6 +301,7 @@ class _Resource:
             "attributes": self._attributes(place.attributes),
             "resource_where": self.resource_where,
             "attached": self._attached(place),
+            "narrow": fix.narrowing(self.template.yaml, fix.NODE),
         }
         found = list(self._policies(place, context))
         reported = self._attributes(place.reported_once)
@@ -375,7 +378,9 @@ class _Resource:
             chosen = next((v for v in values if (v.text or "").lower() == "true"), values[0])
             shown = chosen.display or _written(self.template, node)
             found[attribute] = Value(chosen.text, self.where(at, key=True), f"{prop}: {shown}",
-                                     chosen.kind)
+                                     chosen.kind, removal(self.where(at), f"remove {prop}",
+                                                          not self.template.yaml,
+                                                          len(properties) == 1))
         return found
 
     def _document(self, node: Any, where: Where, kind: str, note: str,
@@ -414,6 +419,8 @@ class _Resource:
         embedded = EmbeddedJsonDocument(where.doc, where.at, text, inner)
         reader: Reader = Reader(duplicates) if sub_variables is None else IntrinsicReader(
             self.template, duplicates, sub_variables)
+        written = fix.PLAIN_STRING if sub_variables is None else fix.SUB_STRING
+        context = {**context, "narrow": fix.narrowing(self.template.yaml, written)}
         yield read_policy(inner, Where(embedded, ()), reader, kind, self.name,
                           note=note + " (written as a JSON string)", **context)
 
@@ -445,12 +452,12 @@ class _Resource:
         key_where = where.child("KeyId")
         texts = self.reader.sub_texts(SAM_KMS_RESOURCE, {"keyId": key_id})
         shown = f"{template_name} with KeyId {_written(self.template, key_id)}"
-        fix = Fix(f"KeyId: {self._key_id_fix(key_id)}")
+        key_fix = Fix(f"KeyId: {self._key_id_fix(key_id)}")
         refers = next((v.refers for v in self.reader.values(key_id, key_where) or ()
                        if v.refers), None)
         # An alias as KeyId builds key/alias/NAME, which names no key: it is the alias name
         # in a place where only a key id works.
-        resources = tuple(Value(_alias_in_key_arn(text) or text, key_where, shown, fix=fix,
+        resources = tuple(Value(_alias_in_key_arn(text) or text, key_where, shown, fix=key_fix,
                                 refers=refers)
                           for text in texts) if texts else (Value(None, key_where, shown),)
         statement = Statement(

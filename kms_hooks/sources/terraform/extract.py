@@ -54,6 +54,7 @@ from kms_hooks.model import (
     Subject,
     Value,
 )
+from kms_hooks.sources.terraform.fix import attribute_removal, narrowing
 from kms_hooks.sources.terraform.model import Block, Expression, Module, Reference
 from kms_hooks.sources.terraform.policies import POLICY_DOCUMENT, DocumentReader, policy
 from kms_hooks.sources.terraform.resolve import Resolver
@@ -287,7 +288,8 @@ class _Extraction:
             for location in _BY_RESOURCE.get(block.labels[0], ()):
                 found.extend(self._policies(location, block, id(block) in with_own_policy))
         found.extend(self._documents())
-        return found
+        narrow = narrowing(self.module)
+        return [replace(s, narrow=narrow) if isinstance(s, Policy) else s for s in found]
 
     # Resources -----------------------------------------------------------------------------
 
@@ -381,8 +383,10 @@ class _Extraction:
             value = self.resolver.value(expression)
             shown = f"{fact.name} = {expression.source or value.text or '(unknown)'}" \
                 if fact.via is None else None
+            fix = attribute_removal(expression.where, fact.name) if fact.via is None \
+                else value.fix
             found[fact.name] = Value(value.text, value.where, shown or value.display,
-                                     value.kind, value.fix)
+                                     value.kind, fix)
         return found
 
     def _grant(self, block: Block) -> Grant:
