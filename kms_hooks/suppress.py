@@ -110,8 +110,9 @@ def apply(findings: list[Finding], suppressions: Iterable[Suppression],
     """Sets aside the findings the suppressions cover and reports the suppressions themselves:
     ids that name no rule (warning) and ids that silenced nothing (note).  Linear in findings
     and suppressions (up to sorting): a sweep over each file's positions."""
-    from kms_hooks.rules import get
+    from kms_hooks.rules import all_rules
 
+    known = frozenset(rule.id for rule in all_rules())
     by_path: dict[str, list[Suppression]] = {}
     for suppression in suppressions:
         by_path.setdefault(os.path.normpath(suppression.path), []).append(suppression)
@@ -131,7 +132,7 @@ def apply(findings: list[Finding], suppressions: Iterable[Suppression],
         _sweep(group, by_path[path], applied, used)
     for path, found in by_path.items():
         for suppression in found:
-            applied.findings.extend(_problems(suppression, used, selection, get))
+            applied.findings.extend(_problems(suppression, used, selection, known))
     applied.findings.sort(key=Finding.sort_key)
     return applied
 
@@ -169,7 +170,7 @@ def _sweep(findings: list[Finding], suppressions: list[Suppression], applied: Ap
 
 
 def _problems(suppression: Suppression, used: set[tuple[int, str]], selection: Selection,
-              get: Callable[[str], object]) -> list[Finding]:
+              known: frozenset[str]) -> list[Finding]:
     path = suppression.path
     if not selection.enabled(RULE, path):
         return []
@@ -177,12 +178,12 @@ def _problems(suppression: Suppression, used: set[tuple[int, str]], selection: S
         return [_finding(path, suppression.at, WARNING, suppression.problem)]
     found = []
     for rule, span in suppression.rules:
-        if get(rule) is None:
+        if rule not in known:
             found.append(_finding(path, span, WARNING,
                                   f"kms-hooks:ignore names {rule}, which is no rule: it silences "
                                   "nothing; see --list-rules"))
     unused = [(rule, span) for rule, span in suppression.rules
-              if get(rule) is not None and selection.enabled(rule, path)
+              if rule in known and selection.enabled(rule, path)
               and (id(suppression), rule) not in used]
     if unused:
         names = ", ".join(rule for rule, _ in unused)

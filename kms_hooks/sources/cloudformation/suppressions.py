@@ -105,6 +105,7 @@ def yaml_comments(path: str, text: str, root: Node) -> list[Suppression]:
         return -1
 
     found: list[Suppression] = []
+    skipped = (0, 0)  # the last run of comment lines passed over, and the line after it
     for number, line in enumerate(text_lines, 1):
         if MARK not in line:
             continue
@@ -117,10 +118,17 @@ def yaml_comments(path: str, text: str, root: Node) -> list[Suppression]:
             continue
         target = number
         if not line[:column].strip():
-            # Alone on its line: it covers the next line, past other comment lines.
+            # Alone on its line: it covers the next line, past other comment lines (a run of
+            # them is read once, however many directives it holds).
             target = number + 1
-            while target <= len(text_lines) and text_lines[target - 1].lstrip().startswith("#"):
-                target += 1
+            if skipped[0] <= target <= skipped[1]:
+                target = skipped[1]
+            else:
+                first = target
+                while target <= len(text_lines) \
+                        and text_lines[target - 1].lstrip().startswith("#"):
+                    target += 1
+                skipped = (first, target)
         start, end = lines(target, target)
         if target <= len(text_lines):
             first = _first_node(text_lines[target - 1])

@@ -8,6 +8,7 @@ the places that text occurs.
 """
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING
 
 from kms_hooks.suppress import MARK, Position, Suppression, in_text, lines, read_directive
@@ -26,19 +27,22 @@ def suppressions(document: HclDocument, root: Node) -> list[Suppression]:
     data = document.data
     found: list[Suppression] = []
     done: set[int] = set()
+    skipped = [0, 0]  # the last run of comment lines passed over, and the line after it
+    nodes = _Nodes(root)
     index = data.find(_MARK)
     while index >= 0:
-        node = root.descendant_for_byte_range(index, index + len(_MARK))
-        if node is not None and node.type == "comment" and node.start_byte not in done:
+        node = nodes.around(index)[-1]
+        if node.type == "comment" and node.start_byte not in done:
             done.add(node.start_byte)
-            suppression = _suppression(document, root, node)
+            suppression = _suppression(document, nodes, node, skipped)
             if suppression is not None:
                 found.append(suppression)
         index = data.find(_MARK, index + 1)
     return found
 
 
-def _suppression(document: HclDocument, root: Node, comment: Node) -> Suppression | None:
+def _suppression(document: HclDocument, nodes: _Nodes, comment: Node,
+                 skipped: list[int]) -> Suppression | None:
     data = document.data
     raw = data[comment.start_byte:comment.end_byte].rstrip(b"\r\n")
     end_byte = comment.start_byte + len(raw)
@@ -60,10 +64,17 @@ def _suppression(document: HclDocument, root: Node, comment: Node) -> Suppressio
     elif data[end_byte:line_end].strip():
         target = data.rfind(b"\n", 0, end_byte) + 1  # `/* ... */ code`: the line it ends on
     else:
-        target = line_end + 1  # alone: the next line, past other comments
-        while target < len(data) and data[target:_line_end(data, target)].lstrip().startswith(
-                _COMMENT_STARTS):
-            target = _line_end(data, target) + 1
+        # Alone: the next line, past other comment lines (a run of them is read once, however
+        # many directives it holds).
+        target = line_end + 1
+        if skipped[0] <= target <= skipped[1]:
+            target = skipped[1]
+        else:
+            first = target
+            while target < len(data) and data[target:_line_end(data, target)].lstrip() \
+                    .startswith(_COMMENT_STARTS):
+                target = _line_end(data, target) + 1
+            skipped[:] = [first, target]
     if target >= len(data):
         number = document.line_map.line_col(document.char_offset(len(data)))[0]
         return in_text(document.path, directive, locate, *lines(number + 1, number + 1))
@@ -71,7 +82,7 @@ def _suppression(document: HclDocument, root: Node, comment: Node) -> Suppressio
         data[target:_line_end(data, target)].lstrip())
     number = document.line_map.line_col(document.char_offset(first))[0]
     start, end = lines(number, number)
-    node = _element(root, first)
+    node = nodes.starting(first)
     if node is not None:
         end = max(end, document.line_map.line_col(document.char_offset(node.end_byte)))
     return in_text(document.path, directive, locate, start, end)
@@ -82,12 +93,38 @@ def _line_end(data: bytes, position: int) -> int:
     return len(data) if end < 0 else end
 
 
-def _element(root: Node, start: int) -> Node | None:
-    """The outermost node that starts at byte `start`."""
-    node = root.descendant_for_byte_range(start, start + 1)
-    if node is None or node.start_byte != start:
-        return None
-    while node.parent is not None and node.parent.start_byte == start \
-            and node.parent.type not in _CONTAINERS:
-        node = node.parent
-    return node
+class _Nodes:
+    """Finds the nodes around a byte by bisecting each level's children, each level listed once:
+    tree-sitter's own lookups (`descendant_for_byte_range`, `parent`) scan siblings from the
+    first, which is quadratic in a file of many top-level comments."""
+
+    def __init__(self, root: Node) -> None:
+        self.root = root
+        self._levels: dict[int, tuple[list[int], list[Node]]] = {}
+
+    def around(self, point: int) -> list[Node]:
+        """The nodes that hold byte `point`, outermost first."""
+        chain = [self.root]
+        while True:
+            node = chain[-1]
+            level = self._levels.get(node.id)
+            if level is None:
+                children = node.children
+                level = self._levels[node.id] = ([c.start_byte for c in children], children)
+            starts, children = level
+            index = bisect.bisect_right(starts, point) - 1
+            if index < 0 or children[index].end_byte <= point:
+                return chain
+            chain.append(children[index])
+
+    def starting(self, start: int) -> Node | None:
+        """The outermost node that starts at byte `start` (not a body: it starts where its
+        first element does)."""
+        chain = self.around(start)
+        if chain[-1].start_byte != start:
+            return None
+        index = len(chain) - 1
+        while index > 0 and chain[index - 1].start_byte == start \
+                and chain[index - 1].type not in _CONTAINERS:
+            index -= 1
+        return chain[index]
