@@ -2,3 +2,5 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
+# Where users get kms-hooks: the git URL of their pre-commit `repo:` and of the action.
+__url__ = "https://github.com/YOUR-ORG/kms-hooks"

@@ -250,4 +250,7 @@ def test_readme_command_line_examples_as_typed(tmp_path: pathlib.Path) -> None:
     assert (sarif.returncode, sarif.stdout) == (1, "")
     log = json.loads((tmp_path / "kms-hooks.sarif").read_text(encoding="utf-8"))
     assert log["runs"][0]["results"]
+    [star] = [r for r in log["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "KMS101"]
+    assert star["helpUri"].endswith("/kms/latest/developerguide/iam-policies-best-practices.html")
+    assert star["properties"]["security-severity"] == "8.0"
     assert (select.returncode, select.stdout) == (1, expected)

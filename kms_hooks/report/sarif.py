@@ -22,9 +22,22 @@ def _text(doc: str) -> str:
     return " ".join(textwrap.dedent(doc).split())
 
 
+# GitHub ranks security alerts by this number: 7.0-8.9 is high, 4.0-6.9 medium, 0.1-3.9 low.
+SECURITY_SEVERITY = {"error": "8.0", "warning": "5.0", "note": "2.0"}
+
+
+def _kind_tags(kinds: frozenset[str]) -> list[str]:
+    """The kinds of policy a rule reads, as tags code scanning can filter on: `key-policy`,
+    `grant`.  `key-or-endpoint` (a raw document that may be either) adds nothing to the two."""
+    return [kind if kind == "grant" else f"{kind}-policy"
+            for kind in sorted(kinds) if kind != "key-or-endpoint"]
+
+
 def _rules() -> tuple[list[dict[str, Any]], dict[str, int]]:
+    from kms_hooks import __url__
     from kms_hooks.rules import all_rules
     from kms_hooks.rules.docs import explain
+    from kms_hooks.rules.guidance import page
 
     described = []
     index = {}
@@ -36,8 +49,12 @@ def _rules() -> tuple[list[dict[str, Any]], dict[str, int]]:
             "shortDescription": {"text": rule.summary},
             "fullDescription": {"text": _text(rule.doc.finds)},
             "help": {"text": explain(rule)},
+            "helpUri": page(rule) or __url__,
             "defaultConfiguration": {"level": rule.severity},
-            "properties": {"tags": ["security", "aws-kms"]},
+            "properties": {
+                "security-severity": SECURITY_SEVERITY[rule.severity],
+                "tags": ["security", "aws-kms", *_kind_tags(rule.kinds)],
+            },
         })
     return described, index
 
@@ -132,7 +149,7 @@ def _fixes(finding: Finding, artifact: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def render(outcome: Outcome) -> str:
-    from kms_hooks import __version__
+    from kms_hooks import __url__, __version__
 
     rules, index = _rules()
     root = repository_root()
@@ -148,6 +165,8 @@ def render(outcome: Outcome) -> str:
             "tool": {"driver": {
                 "name": "kms-hooks",
                 "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": __url__,
                 "rules": rules,
             }},
             "originalUriBaseIds": {ROOT_ID: {"uri": "file://" + quote(os.fsencode(root)) + "/"}},
