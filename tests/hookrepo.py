@@ -42,6 +42,19 @@ class Shell:
             (path / name).write_text(text)
         return path
 
+    def published(self, top: pathlib.Path,
+                  files: dict[str, str]) -> tuple[pathlib.Path, pathlib.Path]:
+        """A repository `top/repo` whose first commit of `files` is pushed to the main branch of
+        a bare `top/origin.git`, its `origin`: (the repository, the remote)."""
+        origin = top / "origin.git"
+        self.git(top, "init", "-q", "--bare", str(origin))
+        repo = self.new_repo(top / "repo", files)
+        self.git(repo, "add", "-A")
+        self.git(repo, "commit", "-q", "-m", "first")
+        self.git(repo, "remote", "add", "origin", str(origin))
+        self.git(repo, "push", "-q", "origin", "main")
+        return repo, origin
+
 
 def readme_rev() -> str:
     """The rev the README's pre-commit recipe tells users to pin."""

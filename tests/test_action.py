@@ -98,14 +98,8 @@ def runner(tmp_path_factory: pytest.TempPathFactory, shell: Shell,
 def origin(tmp_path_factory: pytest.TempPathFactory, shell: Shell) -> pathlib.Path:
     """A remote whose main holds an old finding, with a pull request branch that adds a new
     one and a warning."""
-    top = tmp_path_factory.mktemp("origin")
-    bare = top / "origin.git"
-    shell.git(top, "init", "-q", "--bare", str(bare))
-    work = shell.new_repo(top / "work", {"iam/old.json": BAD, "README.md": "app\n"})
-    shell.git(work, "add", "-A")
-    shell.git(work, "commit", "-q", "-m", "old")
-    shell.git(work, "remote", "add", "origin", str(bare))
-    shell.git(work, "push", "-q", "origin", "main")
+    work, bare = shell.published(tmp_path_factory.mktemp("origin"),
+                                 {"iam/old.json": BAD, "README.md": "app\n"})
     shell.git(work, "checkout", "-q", "-b", "pull")
     (work / "iam" / "new.json").write_text(BAD)
     (work / "iam" / "admin.json").write_text(WARNING_ONLY)
@@ -206,7 +200,8 @@ def test_readme_workflow_runs_the_action_of_this_version(
     from kms_hooks import __url__, __version__
 
     steps = readme_steps()
-    [action] = [s for s in steps if s.get("uses", "").split("@")[0] == __url__.split("github.com/")[1]]
+    name = __url__.split("github.com/")[1]
+    [action] = [s for s in steps if s.get("uses", "").split("@")[0] == name]
     assert action["uses"].split("@")[1] == f"v{__version__}"
     upload = steps[-1]
     assert upload["uses"].startswith("github/codeql-action/upload-sarif@")

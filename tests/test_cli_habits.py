@@ -13,7 +13,7 @@ from kms_hooks import __version__
 from kms_hooks.cli import colour_wanted, main, main_cloudformation
 from tests.gitutil import BAD, GOOD, commit, located, write
 
-# BAD with a second statement: KMS101 on the "*" at 6:17 and KMS108 on the "kms:*" of the second statement.
+# BAD with a second statement: KMS101 on the "*" at 6:17, KMS108 on the second one's "kms:*".
 TWO_RULES = BAD.replace("  }]\n", '  }, {\n    "Effect": "Allow",\n    "Action": "kms:*",\n'
                                   '    "Resource": "arn:aws:kms:*:111122223333:key/*"\n  }]\n')
 

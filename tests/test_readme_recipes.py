@@ -126,14 +126,8 @@ def test_github_actions_recipe(installed: Shell, hook_repository: pathlib.Path,
     runnable = [s for s in steps if "run" in s and not s["run"].startswith("pip install")]
 
     # origin/main holds an old finding; the pull request adds a statement with a new one.
-    origin = tmp_path / "origin.git"
-    installed.git(tmp_path, "init", "-q", "--bare", str(origin))
-    repo = installed.new_repo(tmp_path / "repo", {
+    repo, _ = installed.published(tmp_path, {
         ".pre-commit-config.yaml": pre_commit_config(hook_repository), "iam/old.json": BAD})
-    installed.git(repo, "add", "-A")
-    installed.git(repo, "commit", "-q", "-m", "old")
-    installed.git(repo, "remote", "add", "origin", str(origin))
-    installed.git(repo, "push", "-q", "origin", "main")
     installed.git(repo, "checkout", "-q", "-b", "pull")
     (repo / "iam" / "new.json").write_text(BAD)
     installed.git(repo, "add", "-A")
