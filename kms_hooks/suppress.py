@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from kms_hooks.model import NOTE, WARNING, Finding, Span, Where
@@ -113,8 +113,13 @@ def apply(findings: list[Finding], suppressions: Iterable[Suppression],
     from kms_hooks.rules import all_rules
 
     known = frozenset(rule.id for rule in all_rules())
+    # A rule may be named by its name too (`resource-star`), as in --select.
+    names = {rule.name.upper(): rule.id for rule in all_rules()}
     by_path: dict[str, list[Suppression]] = {}
     for suppression in suppressions:
+        if any(rule in names for rule, _ in suppression.rules):
+            suppression = replace(suppression, rules=tuple(
+                (names.get(rule, rule), span) for rule, span in suppression.rules))
         by_path.setdefault(os.path.normpath(suppression.path), []).append(suppression)
     applied = Applied()
     if not by_path:

@@ -323,6 +323,23 @@ def test_unknown_ids_and_unused_suppressions(tmp_path: pathlib.Path, capsys: Cap
         "finding in what it covers; remove it"]
 
 
+def test_rules_may_be_named(tmp_path: pathlib.Path, capsys: Cap) -> None:
+    path = write(tmp_path, "main.tf", hcl(same_line=" # kms-hooks:ignore=resource-star shared"))
+    _, findings, silenced, _ = run(capsys, str(path))
+    assert (findings, silenced) == (ALL_HCL[1:], ["7:18: KMS101 by comment on line 7 (shared)"])
+
+
+def test_a_suppressed_finding_is_not_fixed(tmp_path: pathlib.Path, capsys: Cap) -> None:
+    text = hcl().replace('Resource = "*"', 'Resource = [aws_kms_key.data.key_id]')
+    path = write(tmp_path, "main.tf", text.replace(
+        "key_id]", "key_id] # kms-hooks:ignore=KMS102 a test of key ids", 1))
+    assert main(["--diff", str(path)]) == 0
+    assert capsys.readouterr().out == ""
+    path.write_text(text)
+    assert main(["--diff", str(path)]) == 1
+    assert "+      Resource = [aws_kms_key.data.arn]" in capsys.readouterr().out
+
+
 def test_malformed_directive_is_reported(tmp_path: pathlib.Path, capsys: Cap) -> None:
     path = write(tmp_path, "main.tf", hcl(same_line=" # kms-hooks:ignroe=KMS101"))
     _, findings, _, _ = run(capsys, str(path))
