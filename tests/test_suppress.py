@@ -428,3 +428,15 @@ def test_the_readme_example(tmp_path: pathlib.Path, capsys: Cap,
     assert len(printed) == len(expected)
     for line, want in zip(printed, expected):
         assert line.startswith(want)
+
+
+def test_a_yaml_comment_ends_at_any_yaml_line_break(tmp_path: pathlib.Path, capsys: Cap) -> None:
+    """With CR line ends git sees one line; the comment still ends where YAML ends it, so the
+    directive text in a later string is no comment."""
+    text = template(above_element="            # a note\n").replace(
+        "Action: kms:*", 'Action: kms:*\n            Sid: "kms-hooks:ignore=KMS108"')
+    path = tmp_path / "template.yaml"
+    path.write_bytes(text.replace("\n", "\r").encode())
+    _, findings, silenced, _ = run(capsys, str(path))
+    assert [f[0] for f in findings] == ["KMS101", "KMS108", "KMS106", "KMS101"]
+    assert silenced == []

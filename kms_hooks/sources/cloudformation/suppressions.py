@@ -9,6 +9,7 @@ hold the directive's text, and only the lines that hold it are read.
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Any, Callable
 
 from kms_hooks.model import Document, Path
@@ -112,7 +113,8 @@ def yaml_comments(path: str, text: str, root: Node) -> list[Suppression]:
         column = comment_at(number)
         if column < 0:
             continue
-        comment = line[column:]
+        # YAML ends a comment at any of its line breaks, where git sees none.
+        comment = re.split("[\r\x85\u2028\u2029]", line[column:], maxsplit=1)[0]
         directive = read_directive(comment)
         if directive is None:
             continue
