@@ -130,6 +130,8 @@ def plan(findings: Iterable[Finding], unsafe: bool) -> dict[str, FileFixes]:
 
 
 def _overlap(first: Edit, second: Edit) -> bool:
+    if first.start == first.end == second.start == second.end:
+        return True  # two insertions at one place: their order would be a guess
     return first.start < second.end and second.start < first.end
 
 

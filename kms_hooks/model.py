@@ -106,6 +106,7 @@ class Fix:
 
 
 Narrowing = Callable[["Value", Union[str, None]], Fix]
+Splitting = Callable[["Statement", "list[Value]", Fix], Fix]
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,9 @@ class Policy:
     # narrow "*": given the Value and the configured home account (None: not configured), the
     # edit, or a Fix without edits saying why it cannot be written here.
     narrow: Narrowing | None = field(default=None, compare=False, hash=False)
+    # How the source splits a statement: it keeps the given actions (which need "*") and its
+    # resources, and a copy after it holds the others with the narrowing fix made in it.
+    split: Splitting | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

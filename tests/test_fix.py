@@ -515,8 +515,9 @@ def test_unsafe_fixes_make_the_exact_text_only_when_asked(
      'the module has no data "aws_caller_identity"'),
     ("template.yaml", CFN_YAML_UNSAFE.before.replace("!Sub |", "|"),
      "the policy is a plain JSON string"),
-    ("policy.json", RAW_UNSAFE.before.replace('"kms:GenerateDataKey"', '"kms:ListKeys"'),
-     'kms:ListKeys needs "*": split the statement'),
+    ("main.tf", HCL_UNSAFE.before.replace('Action = "kms:Decrypt"',
+                                          'Action = ["kms:Decrypt", "kms:ListKeys"]'),
+     'kms:ListKeys needs "*": split the statement by hand'),
     ("policy.json", RAW_UNSAFE.before.replace('["kms:Decrypt", "kms:GenerateDataKey"]',
                                               '"kms:*"'),
      'kms:* also grants kms:ConnectCustomKeyStore, kms:CreateAlias, kms:CreateCustomKeyStore '
@@ -529,3 +530,78 @@ def test_an_unsafe_fix_that_cannot_be_written_says_why(
     path.write_text(text, encoding="utf-8")
     main(["--diff", "--unsafe-fixes", str(path)])
     assert why in capsys.readouterr().err
+
+
+def test_a_raw_statement_that_also_needs_star_is_split(
+        tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The actions that need "*" keep the statement as it was; a copy after it, with the same
+    condition and a Sid of its own, holds the key actions on the home account's keys."""
+    before = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "Use",
+      "Effect": "Allow",
+      "Action": [
+        "s3:GetObject",
+        "kms:Decrypt",
+        "kms:ListAliases",
+        "kms:GenerateDataKey"
+      ],
+      "Resource": "*",
+      "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}
+    }
+  ]
+}
+"""
+    after = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "Use",
+      "Effect": "Allow",
+      "Action": [
+        "s3:GetObject",
+        "kms:ListAliases"
+      ],
+      "Resource": "*",
+      "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}
+    },
+    {
+      "Sid": "UseKeys",
+      "Effect": "Allow",
+      "Action": [
+        "kms:Decrypt",
+        "kms:GenerateDataKey"
+      ],
+      "Resource": "arn:aws:kms:*:111122223333:key/*",
+      "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}
+    }
+  ]
+}
+"""
+    config = tmp_path / "kms-hooks.toml"
+    config.write_text('account = "111122223333"\n', encoding="utf-8")
+    path = tmp_path / "policy.json"
+    path.write_text(before, encoding="utf-8")
+    assert main(["--config", str(config), "--fix", "--unsafe-fixes", str(path)]) == 1
+    assert "fixed 1 finding in 1 file" in capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == after
+    assert main(["--config", str(config), "--fix", "--unsafe-fixes", str(path)]) == 0
+    assert path.read_text(encoding="utf-8") == after
+
+
+def test_a_cloudformation_json_statement_that_also_needs_star_is_split(
+        tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    head = ('{"Resources": {"R": {"Type": "AWS::IAM::ManagedPolicy", "Properties": '
+            '{"PolicyDocument": {"Version": "2012-10-17", "Statement": [\n')
+    before = head + ('  {"Effect": "Allow", "Action": ["kms:Decrypt", "ec2:DescribeInstances"], '
+                     '"Resource": "*"}]}}}}}\n')
+    after = head + ('  {"Effect": "Allow", "Action": ["ec2:DescribeInstances"], "Resource": "*"},\n'
+                    '  {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": {"Fn::Sub": '
+                    '"arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*"}}]}}}}}\n')
+    path = tmp_path / "template.json"
+    path.write_text(before, encoding="utf-8")
+    assert main(["--fix", "--unsafe-fixes", str(path)]) == 1
+    assert path.read_text(encoding="utf-8") == after
+    assert main(["--fix", "--unsafe-fixes", str(path)]) == 0

@@ -156,32 +156,43 @@ def resource_star(policy: Policy, context: Context) -> Iterator[Report]:
 def _narrowing(policy: Policy, statement: Statement, value: Value,
                context: Context) -> Fix | None:
     """The unsafe fix that makes the resource the home account's keys, as the policy's source
-    writes them; or why not: a statement whose other actions need "*" keeps it."""
+    writes them; a statement whose other actions need "*" is split, those actions keeping it,
+    where the source can write that; or why not."""
     if policy.narrow is None:
         return None
-    needs_star = _needs_star(statement)
-    if needs_star:
-        return Fix("the account's keys", safe=False, reason=needs_star)
-    return policy.narrow(value, context.account)
+    keep, blocked = _needs_star(statement)
+    if blocked:
+        return Fix("the account's keys", safe=False, reason=blocked)
+    narrowed = policy.narrow(value, context.account)
+    if not keep:
+        return narrowed
+    if policy.split is None or not narrowed.edits:
+        return Fix(narrowed.title, safe=False, reason=narrowed.reason or (
+            f'{keep[0].shown} needs "*": split the statement by hand, those actions keeping '
+            '"*"'))
+    return policy.split(statement, keep, narrowed)
 
 
-def _needs_star(statement: Statement) -> str:
-    """Why the statement's resources cannot all become key ARNs: an action that needs "*"
-    (star-only, alias operations, another service's), or actions not known here."""
+def _needs_star(statement: Statement) -> tuple[list[Value], str]:
+    """The actions that need "*" (star-only, alias operations, other services'), which a split
+    leaves on "*"; and why the statement cannot be split: NotAction, an action not known here,
+    or a pattern that reaches both kinds."""
     if statement.not_actions is not None:
-        return "the statement grants by NotAction, whose other actions may need \"*\""
+        return [], "the statement grants by NotAction, whose other actions may need \"*\""
+    keep: list[Value] = []
     for action in statement.actions or ():
         if action.text is None:
-            return f"{action.shown} is not known here, and may need \"*\""
+            return [], f"{action.shown} is not known here, and may need \"*\""
         reached = expand(action.text)
-        if not is_kms_action(action.text):
-            return f'{action.shown} is not a KMS action: it needs its own resources'
-        if reached - KEY_SCOPED:
-            what = action.shown if not reached & KEY_SCOPED else \
-                f"{action.shown} also grants {describe(reached - KEY_SCOPED, 3)}, which"
-            return f'{what} needs "*": split the statement, those actions keeping "*"'
-
-    return ""
+        if not reached & KEY_SCOPED:
+            keep.append(action)
+        elif not is_kms_action(action.text):
+            return [], (f'{action.shown} reaches KMS key actions and others that need "*": '
+                        "split the statement by hand")
+        elif reached - KEY_SCOPED:
+            return [], (f"{action.shown} also grants {describe(reached - KEY_SCOPED, 3)}, "
+                        'which need "*": split the statement by hand')
+    return keep, ""
 
 
 def _reaching(policy: Policy, reaches_any_account: Callable[[arn.Resource], bool],

@@ -3,8 +3,11 @@
 syntax its members follow; the lines around the member are kept as they were."""
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from kms_hooks.documents import TextDocument
-from kms_hooks.model import Fix, Span, TextEdit, Where
+from kms_hooks.model import Fix, Span, Statement, TextEdit, Value, Where
 
 
 def removal(where: Where, title: str, json_commas: bool, only_member: bool = False,
@@ -80,3 +83,64 @@ def account_keys(written: str, partition: str, account: str) -> str:
     if not resource.startswith("key/"):
         resource = "key/*"
     return f"arn:{partition}:kms:{region}:{account}:{resource}"
+
+
+def json_split(statement: Statement, keep: list[Value], narrowed: Fix) -> Fix:
+    """Splits a statement of a JSON document in two: it keeps the actions in `keep` (those that
+    need "*") with its resources as they are, and a copy written right after it holds the other
+    actions, with `narrowed` made in it (and its Sid, if any, followed by "Keys")."""
+    title = narrowed.title
+    doc = statement.where.doc
+    actions = statement.actions or ()
+    if not isinstance(doc, TextDocument) or not narrowed.edits or len(actions) < 2 \
+            or any(v.where.doc is not doc for v in actions):
+        return Fix(title, safe=False, reason=narrowed.reason or "the statement also grants "
+                   'actions that need "*": split it by hand, those actions keeping "*"')
+    text, lines = doc.text, doc.line_map
+    whole = _offsets(lines, doc.span(statement.where.at))
+    items = [_offsets(lines, v.where.span()) for v in actions]
+    listed = _offsets(lines, doc.span(statement.where.at + ("Action",)))
+    resource = narrowed.edits[0]
+    target = _offsets(lines, resource.where.span())
+    if whole is None or listed is None or target is None or None in items:
+        return Fix(title, safe=False, reason="the statement's text could not be read exactly")
+    start, end = whole
+    spans = [item for item in items if item is not None]
+    separator = text[spans[0][1]:spans[1][0]]
+    kept = [text[a:b] for (a, b), v in zip(spans, actions) if any(v is k for k in keep)]
+    moved = [text[a:b] for (a, b), v in zip(spans, actions) if not any(v is k for k in keep)]
+    first, last = spans[0][0], spans[-1][1]
+    copy_edits = [(first, last, separator.join(moved))]
+    element = text[target[0]:target[1]]
+    if resource.old is None:
+        copy_edits.append((target[0], target[1], resource.new))
+    elif element.count(resource.old) == 1:
+        at = target[0] + element.index(resource.old)
+        copy_edits.append((at, at + len(resource.old), resource.new))
+    else:
+        return Fix(title, safe=False, reason="the resource is not written as it reads")
+    if statement.sid:
+        sid = _offsets(lines, doc.span(statement.where.at + ("Sid",)))
+        if sid is None:
+            return Fix(title, safe=False, reason="the statement's Sid could not be read")
+        copy_edits.append((sid[0], sid[1], json.dumps(statement.sid + "Keys")))
+    copy = []
+    position = start
+    for a, b, new in sorted(copy_edits):
+        if a < position or b > end:
+            return Fix(title, safe=False, reason="the statement's text could not be read exactly")
+        copy += [text[position:a], new]
+        position = b
+    copy.append(text[position:end])
+    before = _back_space(text, start)
+    lead = text[before + 1:start] if "\n" in text[before + 1:start] else " "
+    inserted = "," + lead + "".join(copy)
+    return Fix(f"split: {title}", (
+        TextEdit(statement.where, separator.join(kept), span=lambda: lines.span(first, last)),
+        TextEdit(statement.where, inserted, span=lambda: lines.span(end, end))), safe=False)
+
+
+def _offsets(lines: Any, span: Span) -> tuple[int, int] | None:
+    start = lines.offset(span.line, span.column)
+    end = lines.offset(span.end_line, span.end_column)
+    return None if start is None or end is None else (start, end)

@@ -29,7 +29,7 @@ from kms_hooks.model import (
 )
 from kms_hooks.normalize import Reader, concerns_kms_rules, read_fragment, read_policy
 from kms_hooks.sources.base import ParseError, SourceFile, parse_json
-from kms_hooks.sources.edits import account_keys
+from kms_hooks.sources.edits import account_keys, json_split
 
 @dataclass(frozen=True)
 class Location:
@@ -112,7 +112,7 @@ class RawSource:
         policies = list(_from_table(document, data, reader))
         if not policies:
             policies = list(_bare_documents(document, data, reader))
-        return [replace(policy, narrow=narrow) for policy in policies
+        return [replace(policy, narrow=narrow, split=json_split) for policy in policies
                 if concerns_kms_rules(policy)]
 
 

@@ -32,7 +32,7 @@ from kms_hooks.model import (
 from kms_hooks.normalize import Reader, read_policy
 from kms_hooks.sources.base import ParseError, SourceFile, parse_json
 from kms_hooks.sources.cloudformation import fix
-from kms_hooks.sources.edits import removal
+from kms_hooks.sources.edits import json_split, removal
 from kms_hooks.suppress import Suppression
 from kms_hooks.sources.cloudformation.intrinsics import (
     IntrinsicReader,
@@ -302,6 +302,7 @@ class _Resource:
             "resource_where": self.resource_where,
             "attached": self._attached(place),
             "narrow": fix.narrowing(self.template.yaml, fix.NODE),
+            "split": None if self.template.yaml else json_split,
         }
         found = list(self._policies(place, context))
         reported = self._attributes(place.reported_once)
