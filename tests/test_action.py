@@ -38,6 +38,7 @@ class Runner:
         self.shell = shell
         self.action_path = action_path
         self.temp = temp
+        self.summary = temp / "step-summary.md"  # the job summary a step writes
 
     def run(self, workspace: pathlib.Path, event: str, base_ref: str = "",
             inputs: dict[str, str] | None = None, steps: slice = slice(None)
@@ -56,7 +57,9 @@ class Runner:
         env = {**self.shell.env, "CI": "true", "GITHUB_ACTIONS": "true",
                "GITHUB_EVENT_NAME": event, "GITHUB_BASE_REF": base_ref,
                "GITHUB_WORKSPACE": str(workspace), "GITHUB_ACTION_PATH": str(self.action_path),
-               "RUNNER_TEMP": str(self.temp), "GITHUB_OUTPUT": str(output)}
+               "RUNNER_TEMP": str(self.temp), "GITHUB_OUTPUT": str(output),
+               "GITHUB_STEP_SUMMARY": str(self.summary)}
+        self.summary.write_text("")
         done = []
         for step in ACTION["runs"]["steps"][steps]:
             assert step["shell"] == "bash"
@@ -184,6 +187,39 @@ def test_inputs_fail_on_paths_diff_base_and_config(runner: Runner, shell: Shell,
     assert (check.returncode, annotations(check.stdout)) == (0, []), check.stderr
     assert outputs == {"sarif-file": "report.sarif"}
     assert json.loads((workspace / "report.sarif").read_text())["runs"][0]["results"]
+
+
+def test_pull_request_access_summary_and_its_gate(runner: Runner, shell: Shell,
+                                                 origin: pathlib.Path,
+                                                 tmp_path: pathlib.Path) -> None:
+    workspace = checkout(shell, origin, "pull", tmp_path / "ws")
+    inputs = {"fail-on": "never"}
+    [(_, check)], _ = runner.run(workspace, "pull_request", base_ref="main", inputs=inputs,
+                                 steps=slice(1, None))
+    assert check.returncode == 0, check.stdout + check.stderr
+    summary = runner.summary.read_text()
+    assert summary.startswith("### KMS access changes\n\n")
+    # new.json gives kms:Decrypt on any key in any account; admin.json kms:* on the account's.
+    assert "| added | use (Decrypt) | any key in any account | no conditions | " \
+           "iam/new.json:3 |" in summary
+    assert "| added | manage (all) | keys of account 111122223333 | no conditions | " \
+           "iam/admin.json:3 |" in summary
+    assert gated(runner, workspace, {**inputs, "fail-on-new-access": "manage,grants"}) == 1
+    assert gated(runner, workspace, {**inputs, "fail-on-new-access": "create"}) == 0
+    # Without the summary, the gate still holds, and the log shows what it found.
+    [(_, check)], _ = runner.run(workspace, "pull_request", base_ref="main",
+                                 inputs={**inputs, "fail-on-new-access": "manage",
+                                         "access-summary": "false"}, steps=slice(1, None))
+    assert check.returncode == 1
+    assert runner.summary.read_text() == ""
+    assert "added    iam/admin.json:3: policy · manage (all) · keys of account 111122223333 " \
+           "· no conditions\n" in check.stdout
+
+
+def gated(runner: Runner, workspace: pathlib.Path, inputs: dict[str, str]) -> int:
+    [(_, check)], _ = runner.run(workspace, "pull_request", base_ref="main", inputs=inputs,
+                                 steps=slice(1, None))
+    return int(check.returncode)
 
 
 def readme_steps() -> list[dict[str, Any]]:
