@@ -522,6 +522,10 @@ def test_unsafe_fixes_make_the_exact_text_only_when_asked(
                                               '"kms:*"'),
      'kms:* also grants kms:ConnectCustomKeyStore, kms:CreateAlias, kms:CreateCustomKeyStore '
      '(+'),
+    ("template.json", '{"Resources": {"R": {"Type": "AWS::IAM::ManagedPolicy", "Properties": '
+                      '{"PolicyDocument": {"Version": "2012-10-17", "Statement": {"Effect": '
+                      '"Allow", "Action": ["kms:ListKeys", "kms:Decrypt"], "Resource": "*"}}}}}}\n',
+     '"Statement" is one object, not a list'),
 ])
 def test_an_unsafe_fix_that_cannot_be_written_says_why(
         tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], name: str, text: str,

@@ -96,6 +96,10 @@ def json_split(statement: Statement, keep: list[Value], narrowed: Fix) -> Fix:
             or any(v.where.doc is not doc for v in actions):
         return Fix(title, safe=False, reason=narrowed.reason or "the statement also grants "
                    'actions that need "*": split it by hand, those actions keeping "*"')
+    if not statement.where.at or not isinstance(statement.where.at[-1], int):
+        return Fix(title, safe=False, reason='"Statement" is one object, not a list: split the '
+                                             'statement by hand, the actions that need "*" '
+                                             "keeping it")
     text, lines = doc.text, doc.line_map
     whole = _offsets(lines, doc.span(statement.where.at))
     items = [_offsets(lines, v.where.span()) for v in actions]
