@@ -436,3 +436,55 @@ def test_diff_base_in_a_shallow_clone(repo: pathlib.Path, tmp_path: pathlib.Path
     assert err.splitlines()[0] == (
         "--diff-base origin/main: the merge base is not in this shallow clone; compared with "
         "origin/main itself (fetch-depth: 0 gives the merge base)")
+
+
+# -- no silent pass --------------------------------------------------------------------------
+
+
+DUPLICATE_TEMPLATE = """Resources:
+  Reader:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: kms:Decrypt
+            Resource: "*"
+  Reader:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: s3:GetObject
+            Resource: "*"
+"""
+
+
+@pytest.mark.parametrize("name", ["template.yaml", "template.json"])
+def test_a_repeated_logical_id_is_reported(tmp_path: pathlib.Path,
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str], name: str) -> None:
+    # The first Reader, with the finding, is replaced by the second one when parsed.
+    monkeypatch.chdir(tmp_path)
+    text = DUPLICATE_TEMPLATE
+    if name.endswith(".json"):
+        text = '{"Resources": {"Reader": %s,\n"Reader": %s}}' % (
+            _managed_policy("kms:Decrypt"), _managed_policy("s3:GetObject"))
+    pathlib.Path(name).write_text(text)
+    assert main([name]) == 1
+    index = text.index("Reader", text.index("Reader") + 1)
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + (0 if name.endswith(".json") else 1)
+    assert capsys.readouterr().out == (
+        f'{name}:{line}:{column}: KMS002 error: Resources/Reader: the logical id "Reader" '
+        "appears more than once under Resources; only the last one is deployed, and the "
+        "others are not checked\n")
+
+
+def _managed_policy(action: str) -> str:
+    return json.dumps({"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}}})

@@ -218,20 +218,45 @@ def is_template(data: Any) -> bool:
 def _policies(document: Document, template: Template, reader: IntrinsicReader,
               suppressions: list[Suppression]) -> Iterator[Policy]:
     attaching = _attaching(document, template, reader)
+    # A logical id written twice: CloudFormation deploys the last one, and the first is never
+    # checked.  Said (KMS002) on the first policy of the one that counts.
+    repeated = set(reader.duplicates(template.resources))
     for logical_id, resource in template.resources.items():
         if not isinstance(resource, dict):
             continue
-        if "Metadata" in resource:
-            found_metadata = metadata(document, ("Resources", str(logical_id)), resource)
-            if found_metadata is not None:
-                suppressions.append(found_metadata)
-        kind = resource.get("Type")
-        places = _BY_TYPE.get(kind) if isinstance(kind, str) else None
-        if not places:
-            continue
-        found = _Resource(document, template, reader, str(logical_id), resource, attaching)
-        for place in places:
-            yield from found.policies(place)
+        policies = _policies_of(document, template, reader, logical_id, resource, attaching,
+                                suppressions)
+        yield from (_with_repeated_id(document, logical_id, policies)
+                    if logical_id in repeated else policies)
+
+
+def _with_repeated_id(document: Document, logical_id: str,
+                      policies: Iterator[Policy]) -> Iterator[Policy]:
+    problem = Problem(
+        "KMS002", f'the logical id "{logical_id}" appears more than once under Resources; '
+                  "only the last one is deployed, and the others are not checked",
+        Where(document, ("Resources", logical_id), True))
+    first = True
+    for policy in policies:
+        yield replace(policy, problems=(problem, *policy.problems)) if first else policy
+        first = False
+
+
+def _policies_of(document: Document, template: Template, reader: IntrinsicReader,
+                 logical_id: str, resource: dict[str, Any],
+                 attaching: dict[str, list[Attachment]],
+                 suppressions: list[Suppression]) -> Iterator[Policy]:
+    if "Metadata" in resource:
+        found_metadata = metadata(document, ("Resources", str(logical_id)), resource)
+        if found_metadata is not None:
+            suppressions.append(found_metadata)
+    kind = resource.get("Type")
+    places = _BY_TYPE.get(kind) if isinstance(kind, str) else None
+    if not places:
+        return
+    found = _Resource(document, template, reader, str(logical_id), resource, attaching)
+    for place in places:
+        yield from found.policies(place)
 
 
 def _attaching(document: Document, template: Template,
