@@ -126,34 +126,39 @@ def apply(findings: list[Finding], suppressions: Iterable[Suppression],
         applied.findings = findings
         return applied
     used: set[tuple[int, str]] = set()  # (id of the suppression, rule)
-    groups: dict[str, list[Finding]] = {}
+    # Each finding's place is found once (in a large template that is the costly part).
+    kept: list[tuple[tuple[str, int, int, str], Finding]] = []
+    groups: dict[str, list[tuple[tuple[str, int, int, str], Finding]]] = {}
     for finding in findings:
         path = os.path.normpath(finding.where.doc.path)
+        keyed = (finding.sort_key(), finding)
         if path in by_path:
-            groups.setdefault(path, []).append(finding)
+            groups.setdefault(path, []).append(keyed)
         else:
-            applied.findings.append(finding)
+            kept.append(keyed)
     for path, group in groups.items():
-        _sweep(group, by_path[path], applied, used)
+        _sweep(group, by_path[path], kept, applied.silenced, used)
     for path, found in by_path.items():
         for suppression in found:
-            applied.findings.extend(_problems(suppression, used, selection, known))
-    applied.findings.sort(key=Finding.sort_key)
+            kept.extend((problem.sort_key(), problem)
+                        for problem in _problems(suppression, used, selection, known))
+    kept.sort(key=lambda keyed: keyed[0])
+    applied.findings = [finding for _, finding in kept]
     return applied
 
 
-def _sweep(findings: list[Finding], suppressions: list[Suppression], applied: Applied,
-           used: set[tuple[int, str]]) -> None:
+def _sweep(findings: list[tuple[tuple[str, int, int, str], Finding]],
+           suppressions: list[Suppression], kept: list[tuple[tuple[str, int, int, str], Finding]],
+           silenced: list[Silenced], used: set[tuple[int, str]]) -> None:
     ordered = sorted(suppressions, key=lambda s: s.start)
-    located = sorted(((f.where.span(), f) for f in findings),
-                     key=lambda pair: (pair[0].line, pair[0].column))
+    located = sorted(findings, key=lambda keyed: keyed[0][1:3])
     # Per rule: the suppressions started so far, by their end (largest first), and those not
     # yet known to have silenced something.
     covering: dict[str, list[tuple[tuple[int, int], int]]] = {}
     pending: dict[str, list[int]] = {}
     started = 0
-    for span, finding in located:
-        position = (span.line, span.column)
+    for key, finding in located:
+        position = key[1:3]
         while started < len(ordered) and ordered[started].start <= position:
             suppression = ordered[started]
             for rule, _ in suppression.rules:
@@ -164,14 +169,14 @@ def _sweep(findings: list[Finding], suppressions: list[Suppression], applied: Ap
         heap = covering.get(finding.rule)
         if heap and (-heap[0][0][0], -heap[0][0][1]) > position:
             by = ordered[heap[0][1]]
-            applied.silenced.append(Silenced(finding, by))
+            silenced.append(Silenced(finding, by))
             # Every suppression of this rule that covers the element has done its work; those
             # that ended before it never will.
             for index in pending.pop(finding.rule, ()):
                 if ordered[index].end > position:
                     used.add((id(ordered[index]), finding.rule))
         else:
-            applied.findings.append(finding)
+            kept.append((key, finding))
 
 
 def _problems(suppression: Suppression, used: set[tuple[int, str]], selection: Selection,

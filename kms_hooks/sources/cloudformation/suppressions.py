@@ -9,6 +9,7 @@ hold the directive's text, and only the lines that hold it are read.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from typing import Any, Callable
 
@@ -54,21 +55,11 @@ def yaml_comments(path: str, text: str, root: Node) -> list[Suppression]:
         return []
     from yaml import MappingNode, ScalarNode, SequenceNode
 
-    from kms_hooks.locate.jsonpos import LineMap
-
-    # Lines as git counts them (`\n` only), from the marks' offsets, like every position.
-    line_map = LineMap(text)
-    text_lines = text.split("\n")
-    # Quoted and block scalars, where a `#` is text; and where each node or pair that starts a
-    # position ends (the outermost one wins).
-    strings: list[tuple[Position, Position]] = []
-    extent: dict[Position, Position] = {}
-
-    def note(start: Any, end: Any) -> None:
-        first, last = line_map.line_col(start.index), line_map.line_col(end.index)
-        if last > extent.get(first, first):
-            extent[first] = last
-
+    # Offsets into the text, from the marks' character offsets: lines are counted at `\n` only,
+    # as git counts them, like every position.  Quoted and block scalars, where a `#` is text;
+    # and where each node or pair that starts at an offset ends (the outermost one wins).
+    strings: list[tuple[int, int]] = []
+    extent: dict[int, int] = {}
     stack = [root]
     seen: set[int] = set()
     while stack:
@@ -76,23 +67,28 @@ def yaml_comments(path: str, text: str, root: Node) -> list[Suppression]:
         if id(node) in seen:  # an alias shares its anchor's node
             continue
         seen.add(id(node))
-        note(node.start_mark, node.end_mark)
+        first, last = node.start_mark.index, node.end_mark.index
+        if last > extent.get(first, first):
+            extent[first] = last
         if isinstance(node, ScalarNode):
             if node.style in ("'", '"', "|", ">"):
-                strings.append((line_map.line_col(node.start_mark.index),
-                                line_map.line_col(node.end_mark.index)))
+                strings.append((first, last))
         elif isinstance(node, SequenceNode):
             stack.extend(node.value)
         elif isinstance(node, MappingNode):
             for key, value in node.value:
-                note(key.start_mark, value.end_mark)
+                first, last = key.start_mark.index, value.end_mark.index
+                if last > extent.get(first, first):
+                    extent[first] = last
                 stack.extend((key, value))
     strings.sort()
     starts = [start for start, _ in strings]
+    text_lines = text.split("\n")
+    line_starts = list(itertools.accumulate((len(line) + 1 for line in text_lines), initial=0))
 
-    def in_string(position: Position) -> bool:
-        found = bisect.bisect_right(starts, position) - 1
-        return found >= 0 and strings[found][1] > position
+    def in_string(offset: int) -> bool:
+        found = bisect.bisect_right(starts, offset) - 1
+        return found >= 0 and strings[found][1] > offset
 
     def comment_at(number: int) -> int:
         """The column (0-based) where line `number`'s comment starts, -1 when it has none."""
@@ -100,10 +96,14 @@ def yaml_comments(path: str, text: str, root: Node) -> list[Suppression]:
         column = line.find("#")
         while column >= 0:
             if (column == 0 or line[column - 1] in " \t") \
-                    and not in_string((number, column + 1)):
+                    and not in_string(line_starts[number - 1] + column):
                 return column
             column = line.find("#", column + 1)
         return -1
+
+    def position(offset: int) -> Position:
+        line = bisect.bisect_right(line_starts, offset) - 1
+        return line + 1, offset - line_starts[line] + 1
 
     found: list[Suppression] = []
     skipped = (0, 0)  # the last run of comment lines passed over, and the line after it
@@ -133,8 +133,9 @@ def yaml_comments(path: str, text: str, root: Node) -> list[Suppression]:
                 skipped = (first, target)
         start, end = lines(target, target)
         if target <= len(text_lines):
-            first = _first_node(text_lines[target - 1])
-            end = max(end, extent.get((target, first + 1), end))
+            node_start = line_starts[target - 1] + _first_node(text_lines[target - 1])
+            if node_start in extent:
+                end = max(end, position(extent[node_start]))
         found.append(in_text(path, directive, _locate(number, column), start, end))
     return found
 
