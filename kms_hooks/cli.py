@@ -33,7 +33,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
                         help="files to check (default: the current directory); a directory is "
                              "walked (inside a git work tree: tracked files and untracked ones "
                              f"git does not ignore); `{prog} {INSTALL_HOOK}` writes a git "
-                             "pre-commit hook")
+                             f"pre-commit hook; `{prog} {ACCESS} --help`: the access review")
     parser.add_argument("--version", action="version", version=f"{prog} {__version__}")
     parser.add_argument("--format", choices=FORMAT_CHOICES, default=None,
                         help="output format (default: text; github under GitHub Actions)")
