@@ -64,8 +64,10 @@ def _finding(rule: Rule, subject: Subject, report: Report, selection: Selection)
     chosen = selection.severity.get(rule.id, chosen)
     if subject.name_in_messages:
         message = f"{subject.name}: {message}"
+    # What a tool wrote, or AWS owns, is fixed where it comes from, not here.
+    fixable = isinstance(subject, Grant) or not (subject.generated or subject.aws_managed)
     return Finding(rule.id, chosen, shortened(message), where, subject.name, kind,
-                   _enclosing_statement(subject, where), report.fix)
+                   _enclosing_statement(subject, where), report.fix if fixable else None)
 
 
 def _enclosing_statement(subject: Subject, where: Where) -> Where | None:

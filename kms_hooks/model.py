@@ -247,6 +247,8 @@ class Policy:
     # How the source splits a statement: it keeps the given actions (which need "*") and its
     # resources, and a copy after it holds the others with the narrowing fix made in it.
     split: Splitting | None = field(default=None, compare=False, hash=False)
+    # Written by a tool (a Terraform plan): findings point at it, but fixes belong in its source.
+    generated: bool = False
 
 
 @dataclass(frozen=True)

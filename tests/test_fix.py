@@ -609,3 +609,20 @@ def test_a_cloudformation_json_statement_that_also_needs_star_is_split(
     assert main(["--fix", "--unsafe-fixes", str(path)]) == 1
     assert path.read_text(encoding="utf-8") == after
     assert main(["--fix", "--unsafe-fixes", str(path)]) == 0
+
+
+def test_a_terraform_plan_is_reported_but_never_fixed(
+        tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """terraform writes plans: the fix belongs in the configuration they come from."""
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:Decrpyt",
+         "Resource": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}]}
+    plan = json.dumps({"format_version": "1.2", "planned_values": {"root_module": {"resources": [
+        {"address": "aws_iam_policy.p", "mode": "managed", "type": "aws_iam_policy", "name": "p",
+         "values": {"policy": json.dumps(policy)}}]}}}, indent=2) + "\n"
+    path = tmp_path / "plan.json"
+    path.write_text(plan, encoding="utf-8")
+    assert [f["rule"] for f in findings(capsys, path)] == ["KMS111"]
+    assert main(["--fix", str(path)]) == 1  # the finding remains; no file changed
+    assert "fixed 0 findings in 0 files" in capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == plan

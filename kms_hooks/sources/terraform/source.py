@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
-from kms_hooks.model import Subject
+from kms_hooks.model import Policy, Subject
 from kms_hooks.sources.base import ParseError, SourceFile
 
 if TYPE_CHECKING:  # the model loads with the first Terraform file, not with every hook call
@@ -91,7 +91,8 @@ class TerraformSource:
         # Plans run to tens of megabytes: positions are found for the findings alone, and as a
         # generated file a plan repeats no keys, so the first occurrence of each is the one.
         modules = read_plan(JsonDocument(file.path, file.text, data, duplicates={}))
-        return extract(modules, [file.path])
+        return [replace(s, generated=True) if isinstance(s, Policy) else s
+                for s in extract(modules, [file.path])]
 
     def _configuration(self, file: SourceFile, suffix: str) -> list[Subject] | None:
         directory = os.path.dirname(file.path)
