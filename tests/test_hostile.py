@@ -488,3 +488,15 @@ def _managed_policy(action: str) -> str:
     return json.dumps({"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}}})
+
+
+@fifo_only
+def test_a_walk_outside_git_skips_fifos(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("pipe.json")
+    pathlib.Path("bad.json").write_text(BAD)
+    assert main(["-v", "."]) == 1
+    out, err = capsys.readouterr()
+    assert [line.split(": ")[0] for line in out.splitlines()] == ["bad.json:6:17"]
+    assert "pipe.json: skipped: a FIFO, not a regular file: not read" in err
