@@ -440,3 +440,24 @@ def test_a_yaml_comment_ends_at_any_yaml_line_break(tmp_path: pathlib.Path, caps
     _, findings, silenced, _ = run(capsys, str(path))
     assert [f[0] for f in findings] == ["KMS101", "KMS108", "KMS106", "KMS101"]
     assert silenced == []
+
+
+def test_metadata_in_a_json_template(tmp_path: pathlib.Path, capsys: Cap) -> None:
+    text = json.dumps({"Resources": {"Reader": {
+        "Type": "AWS::IAM::Policy",
+        "Metadata": {"kms-hooks": {"ignore": ["KMS101", "KMS104", "KMS998"],
+                                   "reason": "shared keys"}},
+        "Properties": {"PolicyName": "reader", "Roles": ["app"], "PolicyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}}},
+        "Broken": {"Type": "AWS::IAM::Policy", "Metadata": {"kms-hooks": {"reason": "x"}}}}},
+        indent=1)
+    path = write(tmp_path, "template.json", text)
+    _, findings, silenced, _ = run(capsys, str(path))
+    unknown, unused, broken = (at(text, '"KMS998"'), at(text, '"KMS104"'),
+                               at(text, '"kms-hooks"', 2))
+    assert findings == [("KMS004", *unused, "note"), ("KMS004", *unknown, "warning"),
+                        ("KMS004", *broken, "warning")]
+    star, directive = at(text, '"*"'), at(text, '"kms-hooks"')
+    assert silenced == [f"{star[0]}:{star[1]}: KMS101 by Metadata on line {directive[0]} "
+                        "(shared keys)"]
