@@ -626,3 +626,21 @@ def test_a_terraform_plan_is_reported_but_never_fixed(
     assert main(["--fix", str(path)]) == 1  # the finding remains; no file changed
     assert "fixed 0 findings in 0 files" in capsys.readouterr().err
     assert path.read_text(encoding="utf-8") == plan
+
+
+def test_sarif_with_fixes_is_valid_against_the_schema(
+        tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], shared: pathlib.Path) -> None:
+    import jsonschema
+
+    schema = json.loads((shared / "reference" / "sarif-schema-2.1.0.json").read_text())
+    for case in (HCL, CFN_YAML, HCL_UNSAFE):
+        path = tmp_path / case.name
+        path.write_text(case.before, encoding="utf-8")
+        main(["--format", "sarif", str(path)])
+        log = json.loads(capsys.readouterr().out)
+        jsonschema.Draft4Validator(schema).validate(log)
+        fixes = [r["fixes"] for r in log["runs"][0]["results"] if "fixes" in r]
+        assert len(fixes) >= len(case.fixed) - 1
+    unsafe = [r for r in log["runs"][0]["results"] if r["ruleId"] == "KMS203"]
+    assert unsafe[0]["fixes"][0]["description"]["text"] == (
+        "remove bypass_policy_lockout_safety_check (unsafe: applied with --unsafe-fixes)")

@@ -135,7 +135,8 @@ def _fixes(finding: Finding, artifact: dict[str, str]) -> list[dict[str, Any]]:
     found = replacements(finding)
     if not found or finding.fix is None:
         return []
-    description = f"use {finding.fix.title}"
+    removal = all(not edit.new for edit in finding.fix.edits)
+    description = finding.fix.title if removal else f"use {finding.fix.title}"
     if not finding.fix.safe:
         description += " (unsafe: applied with --unsafe-fixes)"
     return [{
