@@ -184,14 +184,17 @@ def expand_paths(paths: Iterable[str]) -> Iterator[str]:
         if not os.path.isdir(path):
             yield path
             continue
+        from kms_hooks.files import is_temporary
+
         tracked = _git_files(path)
         if tracked is not None:
-            yield from tracked
+            yield from (name for name in tracked if not is_temporary(name))
             continue
         for root, dirs, names in os.walk(path):
             dirs[:] = sorted(d for d in dirs if d not in (".git", "node_modules", ".terraform"))
             for name in sorted(names):
-                yield os.path.normpath(os.path.join(root, name))
+                if not is_temporary(name):
+                    yield os.path.normpath(os.path.join(root, name))
 
 
 def _git_files(directory: str) -> list[str] | None:

@@ -160,6 +160,16 @@ def write_atomic(path: str, data: bytes, mode: int | None = None,
         raise Unreadable(error.strerror or str(error)) from None
 
 
+# Another run's file being written: a directory walk passes it over (it is read by content, and
+# half-written it would be a parse error).
+TEMPORARY_PREFIX, TEMPORARY_SUFFIX = ".kms-hooks-", ".tmp"
+
+
+def is_temporary(name: str) -> bool:
+    base = os.path.basename(name)
+    return base.startswith(TEMPORARY_PREFIX) and base.endswith(TEMPORARY_SUFFIX)
+
+
 def write_text(path: str, text: str, root: str | None = None) -> None:
     """`write_atomic` of text as UTF-8; a lone surrogate (from a name that is not UTF-8) is
     written as its JSON escape, `\\udcff`, never an encoding error."""
@@ -169,8 +179,8 @@ def write_text(path: str, text: str, root: str | None = None) -> None:
 def _replace(path: str, directory: str, data: bytes, mode: int | None) -> None:
     import tempfile
 
-    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".kms-hooks-",
-                                             suffix=".tmp")
+    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=TEMPORARY_PREFIX,
+                                             suffix=TEMPORARY_SUFFIX)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)

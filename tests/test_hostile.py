@@ -261,6 +261,16 @@ def test_parallel_baseline_writes_leave_one_whole_file(repo: pathlib.Path) -> No
     assert [p.name for p in repo.iterdir() if p.name.endswith(".tmp")] == []
 
 
+def test_a_walk_passes_over_another_runs_temporary_file(
+        repo: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "p.json").write_text(BAD)
+    # Another run's file, about to be renamed: here a template, which is read by content.
+    template = pathlib.Path(__file__).parent.parent / "fixtures/bad/cloudformation-identity.yaml"
+    (repo / ".kms-hooks-x1y2.tmp").write_text(template.read_text())
+    assert main(["--format", "json", "."]) == 1
+    assert {f["path"] for f in json.loads(capsys.readouterr().out)} == {"p.json"}
+
+
 def test_install_git_hook_backs_up_what_it_replaces(
         repo: pathlib.Path, outside: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     from kms_hooks.gitio import HOOK_MARK
