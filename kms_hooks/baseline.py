@@ -16,6 +16,7 @@ from typing import Any
 
 from kms_hooks.config import UsageError
 from kms_hooks.engine import Outcome
+from kms_hooks.locate.jsonpos import LineMap
 from kms_hooks.model import Finding
 
 FORMAT_VERSION = 1
@@ -31,16 +32,25 @@ def element_text(finding: Finding, text: str | None) -> str:
     if text is None:
         return ""
     span = finding.where.span()
-    lines = text.split("\n")
-    if not 0 < span.line <= span.end_line <= len(lines):
+    lines = _line_map(text)
+    if not 0 < span.line <= span.end_line <= lines.count:
         return ""
-    if span.line == span.end_line:
-        written = lines[span.line - 1][span.column - 1 : span.end_column - 1]
-    else:
-        written = "\n".join([lines[span.line - 1][span.column - 1:],
-                             *lines[span.line : span.end_line - 1],
-                             lines[span.end_line - 1][: span.end_column - 1]])
-    return " ".join(written.split())
+    start = lines.offset(span.line, span.column, text)
+    end = lines.offset(span.end_line, span.end_column, text)
+    return " ".join(text[start:end].split())
+
+
+_line_maps: dict[int, tuple[str, LineMap]] = {}
+
+
+def _line_map(text: str) -> LineMap:
+    """The line starts of a text, made once for all its findings (findings come sorted by
+    file: only the last file's are kept)."""
+    cached = _line_maps.get(id(text))
+    if cached is None or cached[0] is not text:
+        _line_maps.clear()
+        cached = _line_maps[id(text)] = (text, LineMap(text))
+    return cached[1]
 
 
 # List positions in a pointer: "/Statement/3/Resource", "statement[3].resources".

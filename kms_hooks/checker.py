@@ -6,7 +6,7 @@ from typing import Iterable
 
 from kms_hooks.config import glob_matches
 from kms_hooks.escape import shortened
-from kms_hooks.model import NOTE, Finding, Grant, Subject, Where
+from kms_hooks.model import NOTE, Finding, Grant, Path, Subject, Where
 from kms_hooks.rules import Context, Report, Rule, all_rules
 
 
@@ -46,16 +46,18 @@ def check(subjects: Iterable[Subject], context: Context, selection: Selection,
     rules = [r for r in all_rules() if r.check is not None]
     for subject in subjects:
         path = subject.where.doc.path
+        statements = _StatementIndex(subject)
         for rule in rules:
             if not rule.applies_to(subject) or not selection.enabled(rule.id, path):
                 continue
             assert rule.check is not None
             for report in rule.check(subject, context):
-                result.findings.append(_finding(rule, subject, report, selection))
+                result.findings.append(_finding(rule, subject, report, selection, statements))
     return result
 
 
-def _finding(rule: Rule, subject: Subject, report: Report, selection: Selection) -> Finding:
+def _finding(rule: Rule, subject: Subject, report: Report, selection: Selection,
+             statements: _StatementIndex) -> Finding:
     message, where = report.message, report.where
     chosen = report.severity or rule.severity
     kind = "grant" if isinstance(subject, Grant) else subject.kind
@@ -67,14 +69,30 @@ def _finding(rule: Rule, subject: Subject, report: Report, selection: Selection)
     # What a tool wrote, or AWS owns, is fixed where it comes from, not here.
     fixable = isinstance(subject, Grant) or not (subject.generated or subject.aws_managed)
     return Finding(rule.id, chosen, shortened(message), where, subject.name, kind,
-                   _enclosing_statement(subject, where), report.fix if fixable else None)
+                   statements.enclosing(where), report.fix if fixable else None)
 
 
-def _enclosing_statement(subject: Subject, where: Where) -> Where | None:
-    if isinstance(subject, Grant):
+class _StatementIndex:
+    """The statements of one subject by document and path, made on the first finding: each
+    finding then finds its statement by the prefixes of its own path, not by a search of all
+    statements (thousands of findings in one policy)."""
+
+    def __init__(self, subject: Subject) -> None:
+        self._subject = subject
+        self._index: dict[tuple[int, Path], Where] | None = None
+
+    def enclosing(self, where: Where) -> Where | None:
+        if self._index is None:
+            self._index = {}
+            if not isinstance(self._subject, Grant):
+                for statement in reversed(self._subject.statements or ()):
+                    # The first statement that holds the path wins, as a search in order would.
+                    self._index[(id(statement.where.doc), statement.where.at)] = statement.where
+        if not self._index:
+            return None
+        doc = id(where.doc)
+        for length in range(len(where.at) + 1):
+            found = self._index.get((doc, where.at[:length]))
+            if found is not None:
+                return found
         return None
-    for statement in subject.statements or ():
-        at = statement.where.at
-        if statement.where.doc is where.doc and where.at[: len(at)] == at:
-            return statement.where
-    return None

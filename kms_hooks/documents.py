@@ -1,7 +1,7 @@
 """Documents: parsed files that can say where a path lies in their text."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from kms_hooks.locate.jsonpos import JsonWalker, LineMap, Offsets, decoded_to_raw
 from kms_hooks.model import Path, Problem, Span, Where
@@ -45,6 +45,8 @@ class JsonDocument(TextDocument):
         self.data = data
         self._duplicates = duplicates
         self._walker: JsonWalker | None = None
+        # Each finding's span is asked for several times (sorting, de-duplication, reports).
+        self._spans: dict[tuple[Path, bool], Span] = {}
 
     def offsets(self, at: Path) -> Offsets | None:
         """Where the value at `at` is; an absent element falls back to its parent."""
@@ -77,6 +79,12 @@ class JsonDocument(TextDocument):
         return found.start + 1, self.text[found.start + 1 : found.end - 1]
 
     def span(self, at: Path, key: bool = False) -> Span:
+        span = self._spans.get((at, key))
+        if span is None:
+            span = self._spans[(at, key)] = self._locate(at, key)
+        return span
+
+    def _locate(self, at: Path, key: bool) -> Span:
         found = self.offsets(at)
         if found is None:
             return Span(1, 1, 1, 1)
@@ -107,8 +115,9 @@ class EmbeddedJsonDocument:
         self.source_offsets = source_offsets
         self.outer_at = outer_at
         self.inner = JsonDocument(outer.path, text, data)
-        self._raw_positions: list[int] | None = None
+        self._raw_positions: Sequence[int] | None = None
         self._body_start = -1
+        self._spans: dict[tuple[Path, bool], Span] = {}
 
     @property
     def path(self) -> str:
@@ -142,6 +151,12 @@ class EmbeddedJsonDocument:
         return self._body_start + self._raw_positions[offset]
 
     def span(self, at: Path, key: bool = False) -> Span:
+        span = self._spans.get((at, key))
+        if span is None:
+            span = self._spans[(at, key)] = self._locate(at, key)
+        return span
+
+    def _locate(self, at: Path, key: bool) -> Span:
         outer_span: Span = self.outer.span(self.outer_at)
         found = self.inner.offsets(at)
         if found is None:

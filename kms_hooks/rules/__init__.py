@@ -69,6 +69,7 @@ class Rule:
 
 _REGISTRY: dict[str, Rule] = {}
 _loaded = False
+_sorted: list[Rule] = []  # all_rules(), once loaded
 
 
 def rule(id: str, name: str, severity: str, summary: str, kinds: Iterable[str],
@@ -91,19 +92,27 @@ def declare(id: str, name: str, severity: str, summary: str, doc: RuleDoc,
 
 
 def all_rules() -> list[Rule]:
-    global _loaded
+    global _loaded, _sorted
     if not _loaded:
         for module in RULE_MODULES:
             importlib.import_module(module)
         _loaded = True
-    return sorted(_REGISTRY.values(), key=lambda r: r.id)
+    if len(_sorted) != len(_REGISTRY):
+        _sorted = sorted(_REGISTRY.values(), key=lambda r: r.id)
+    return list(_sorted)
 
 
 def get(rule_id: str) -> Rule | None:
-    """The rule with this id, or this name (`resource-star`)."""
+    """The rule with this id, or this name (`resource-star`); asked once per finding by the
+    reports."""
     wanted = rule_id.strip()
+    if not _loaded:
+        all_rules()
+    found = _REGISTRY.get(wanted.upper())
+    if found is not None:
+        return found
     for r in all_rules():
-        if r.id == wanted.upper() or r.name == wanted.lower():
+        if r.name == wanted.lower():
             return r
     return None
 

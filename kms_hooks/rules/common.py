@@ -13,12 +13,12 @@ from kms_hooks.model import SPECIFIC, Condition, Policy, Statement, Value, Where
 T = TypeVar("T")
 
 
-def memo(statement: Statement, name: str, compute: Callable[[], T]) -> T:
-    """Computes a fact about a statement once, however many rules ask for it."""
-    cache: dict[str, Any] | None = statement.__dict__.get("_memo")
+def memo(owner: Statement | Policy, name: str, compute: Callable[[], T]) -> T:
+    """Computes a fact about a statement (or a policy) once, however many rules ask for it."""
+    cache: dict[str, Any] | None = owner.__dict__.get("_memo")
     if cache is None:
         cache = {}
-        object.__setattr__(statement, "_memo", cache)
+        object.__setattr__(owner, "_memo", cache)
     if name not in cache:
         cache[name] = compute()
     result: T = cache[name]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from kms_hooks.kms.facts import glob_match
 from kms_hooks.model import SPECIFIC, THIS_ACCOUNT, Condition, Policy, Statement, Value
-from kms_hooks.rules.common import RESOURCE_PERIMETER_KEYS, granted_actions, operator, pins
+from kms_hooks.rules.common import RESOURCE_PERIMETER_KEYS, granted_actions, memo, operator, pins
 
 OWN = "own"
 ACCOUNTS = "accounts"
@@ -92,18 +92,44 @@ def resource_perimeter(statement: Statement, policy: Policy, actions: frozenset[
     found: list[Perimeter] = [_condition_perimeter(c, policy.version)
                               for c in statement.conditions
                               if pins(c, RESOURCE_PERIMETER_KEYS, _MULTIVALUED)]
-    for other in policy.statements or ():
-        if not other.is_deny:
-            continue
-        denying = _denies_outside(other)
-        if not denying or not actions <= granted_actions(other):
-            continue
-        if any(v.text is not None and glob_match(v.text, resource_text)
-               for v in other.resources or ()):
-            found.extend(_condition_perimeter(c, policy.version) for c in denying)
+    found.extend(_denied_outside(policy, actions, resource_text))
     if not found:
         return None
     return max(found, key=lambda p: _RANK[p.verdict])
+
+
+def _denied_outside(policy: Policy, actions: frozenset[str], resource_text: str
+                    ) -> list[Perimeter]:
+    """The perimeters that the policy's Denies draw around `actions` on `resource_text`.  Asked
+    for every finding: the Denies are gathered once per policy and each question (most
+    findings ask the same one) answered once, so thousands of statements stay linear."""
+    answers: dict[tuple[frozenset[str], str], list[Perimeter]] = memo(
+        policy, "perimeter_answers", dict)
+    question = (actions, resource_text)
+    if question not in answers:
+        answers[question] = [
+            perimeter
+            for denied, patterns, perimeters in _perimeter_denies(policy)
+            if actions <= denied and any(glob_match(p, resource_text) for p in patterns)
+            for perimeter in perimeters]
+    return answers[question]
+
+
+def _perimeter_denies(policy: Policy
+                      ) -> list[tuple[frozenset[str], tuple[str, ...], tuple[Perimeter, ...]]]:
+    """For each data-perimeter Deny: the actions it denies, its resource patterns, and the
+    perimeters its conditions draw."""
+    def compute() -> list[tuple[frozenset[str], tuple[str, ...], tuple[Perimeter, ...]]]:
+        found = []
+        for other in policy.statements or ():
+            denying = _denies_outside(other) if other.is_deny else []
+            if denying:
+                found.append((granted_actions(other),
+                              tuple(v.text for v in other.resources or () if v.text is not None),
+                              tuple(_condition_perimeter(c, policy.version) for c in denying)))
+        return found
+
+    return memo(policy, "perimeter_denies", compute)
 
 
 def perimeter_accounts(policy: Policy) -> list[Value]:

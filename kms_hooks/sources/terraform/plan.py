@@ -14,6 +14,7 @@ little more than its JSON parse.
 from __future__ import annotations
 
 import re
+from collections import deque
 from typing import Any, Iterator
 
 from kms_hooks.documents import JsonDocument
@@ -126,9 +127,10 @@ class _PlanReader:
         return list(self._modules.values())
 
     def _planned(self, root: dict[str, Any]) -> Iterator[tuple[Path, str, dict[str, Any]]]:
-        pending: list[tuple[dict[str, Any], Path]] = [(root, ("planned_values", "root_module"))]
+        pending: deque[tuple[dict[str, Any], Path]] = deque(
+            [(root, ("planned_values", "root_module"))])
         while pending:
-            module, at = pending.pop(0)
+            module, at = pending.popleft()
             address = module.get("address")
             module_address = address if isinstance(address, str) else ""
             resources = module.get("resources")
@@ -282,12 +284,14 @@ class _PlanReader:
             return
         if not self._config_read:
             self._read_config()
+        # The configuration's resources by module, once: not a search of all of them for each
+        # module instance (plans with thousands of modules).
+        by_module: dict[tuple[str, ...], list[tuple[str, tuple[Path, dict[str, Any]]]]] = {}
+        for (config_names, address), found in self._config.items():
+            if not address.startswith("data.") and address.split(".")[0] not in _MANAGED_TYPES:
+                by_module.setdefault(config_names, []).append((address, found))
         for module_address, module in list(self._modules.items()):
-            names = _config_module(module_address)
-            for (config_names, address), (at, expressions) in self._config.items():
-                if config_names != names or address.startswith("data.") \
-                        or address.split(".")[0] in _MANAGED_TYPES:
-                    continue
+            for address, (at, expressions) in by_module.get(_config_module(module_address), ()):
                 attributes: dict[str, Attribute] = {}
                 for name, written in expressions.items():
                     references = written.get("references") if isinstance(written, dict) else None
