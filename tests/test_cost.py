@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import pathlib
+import subprocess
 import sys
 from types import FrameType
 from typing import Any, Callable, Iterator
@@ -94,3 +95,37 @@ def test_thousands_of_findings_are_all_reported(tmp_path: pathlib.Path,
     assert len(found) == 3000
     assert {(f["line"], f["rule"]) for f in found} == {(1, "KMS101")}
     assert len({f["column"] for f in found}) == 3000
+
+
+def run_bounded(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The command line in its own process, stopped (and the test failed) if it hangs."""
+    return subprocess.run([sys.executable, "-m", "kms_hooks", *argv], capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def test_wildcards_match_in_linear_time(tmp_path: pathlib.Path) -> None:
+    # With a regular expression per pattern, each of these backtracks for minutes or more.
+    stars = "*a" * 30 + "*b"
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:" + "*e" * 30 + "*z"],
+         "Resource": "arn:aws:kms:*:*:key/" + "a" * 60},
+        {"Effect": "Deny", "Action": "kms:*", "Resource": "arn:aws:kms:*:*:key/" + stars,
+         "Condition": {"StringNotEquals": {"aws:ResourceAccount": "111122223333"}}},
+    ]}))
+    done = run_bounded("--format", "json", str(path))
+    found = json.loads(done.stdout)
+    # The Deny's pattern does not match the Allow's keys, so it closes nothing: KMS104 stands;
+    # the starred action matches no KMS action (KMS111).
+    assert sorted(f["rule"] for f in found) == ["KMS104", "KMS111"], done.stderr
+
+
+def test_glob_matches_as_iam_does() -> None:
+    from kms_hooks.kms.facts import glob_match
+
+    assert glob_match("arn:aws:kms:*:111122223333:key/*", "ARN:aws:kms:us-east-1:111122223333:key/k")
+    assert glob_match("a*b?c*", "aXXbYcZZ") and not glob_match("a*b?c*", "abc")
+    assert glob_match("*", "") and glob_match("**", "x") and not glob_match("?", "")
+    assert glob_match("*a*a", "aa") and not glob_match("*a*a", "a")
+    long = "a" * 100_000
+    assert glob_match("*" + "a*" * 5_000, long) and not glob_match("*a" * 5_000 + "*b", long)

@@ -55,15 +55,59 @@ def has_wildcard(text: str) -> bool:
     return "*" in text or "?" in text
 
 
+class Glob:
+    """IAM's wildcard matching: `*` any run of characters, `?` one, case-insensitive.
+
+    In time linear in the text, whatever the pattern: the pieces between stars are found in
+    turn, each at its leftmost place after the one before (for wildcards the leftmost place is
+    never wrong), so nothing is tried twice.  A regular expression with a `.*` per star
+    backtracks: `kms:*a*a*a...*b` against a long value ran for minutes.
+    """
+
+    __slots__ = ("_first", "_middle", "_last", "_length", "_stars")
+
+    def __init__(self, pattern: str) -> None:
+        pieces = pattern.split("*")
+        compiled: dict[str, re.Pattern[str]] = {}  # `*a*a*a`: one piece, many times
+
+        def piece(text: str) -> re.Pattern[str]:
+            found = compiled.get(text)
+            if found is None:
+                found = compiled[text] = re.compile(
+                    "".join("." if c == "?" else re.escape(c) for c in text),
+                    re.IGNORECASE | re.DOTALL)
+            return found
+
+        self._stars = len(pieces) > 1
+        self._first = piece(pieces[0])
+        self._last = piece(pieces[-1]) if self._stars else self._first
+        self._middle = [piece(p) for p in pieces[1:-1] if p]
+        # Every piece matches a fixed number of characters.
+        self._length = (len(pieces[0]), len(pieces[-1]) if self._stars else 0)
+
+    def match(self, text: str) -> bool:
+        first, last = self._length
+        if not self._stars:
+            return len(text) == first and self._first.match(text) is not None
+        end = len(text) - last  # where the last piece must start
+        if end < first or self._first.match(text, 0, first) is None:
+            return False
+        position = first
+        for piece in self._middle:
+            found = piece.search(text, position, end)
+            if found is None:
+                return False
+            position = found.end()
+        return self._last.match(text, end) is not None
+
+
 @functools.lru_cache(maxsize=4096)
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """IAM's wildcard matching: `*` any run of characters, `?` one, case-insensitive."""
-    parts = [".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern]
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+def glob(pattern: str) -> Glob:
+    return Glob(pattern)
 
 
 def glob_match(pattern: str, text: str) -> bool:
-    return glob_regex(pattern).fullmatch(text) is not None
+    return glob(pattern).match(text)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -86,8 +130,8 @@ def expand(action: str) -> frozenset[str]:
     if not has_wildcard(name):
         found = canonical(name)
         return frozenset({found}) if found else frozenset()
-    regex = glob_regex(name)
-    return frozenset(a for a in ALL if regex.fullmatch(a))
+    matcher = glob(name)
+    return frozenset(a for a in ALL if matcher.match(a))
 
 
 def is_kms_action(action: str) -> bool:
