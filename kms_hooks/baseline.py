@@ -35,8 +35,8 @@ def element_text(finding: Finding, text: str | None) -> str:
     lines = _line_map(text)
     if not 0 < span.line <= span.end_line <= lines.count:
         return ""
-    start = lines.offset(span.line, span.column, text)
-    end = lines.offset(span.end_line, span.end_column, text)
+    start = lines.clamped_offset(span.line, span.column, text)
+    end = lines.clamped_offset(span.end_line, span.end_column, text)
     return " ".join(text[start:end].split())
 
 

@@ -109,7 +109,7 @@ def test_wildcards_match_in_linear_time(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "policy.json"
     path.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:" + "*e" * 30 + "*z"],
-         "Resource": "arn:aws:kms:*:*:key/" + "a" * 60},
+         "Resource": "arn:aws:kms:*:*:key/" + "a" * 60 + "*"},
         {"Effect": "Deny", "Action": "kms:*", "Resource": "arn:aws:kms:*:*:key/" + stars,
          "Condition": {"StringNotEquals": {"aws:ResourceAccount": "111122223333"}}},
     ]}))

@@ -152,9 +152,9 @@ class LineMap:
     def count(self) -> int:
         return len(self._starts)
 
-    def offset(self, line: int, column: int, text: str) -> int:
-        """The offset of a 1-based line and column, kept inside the line (its newline
-        included)."""
+    def clamped_offset(self, line: int, column: int, text: str) -> int:
+        """The offset of a 1-based line and column, kept inside the line (before its
+        newline)."""
         start = self._starts[line - 1]
         line_end = self._starts[line] - 1 if line < len(self._starts) else len(text)
         return min(start + max(column, 1) - 1, line_end)
