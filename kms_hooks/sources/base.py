@@ -181,6 +181,13 @@ def _byte_span(content: bytes, at: int) -> Span:
     return Span(line, column, line, column + 1)
 
 
+def joined_note(note: str | None, more: str | None) -> str | None:
+    """A policy's note (said with -v) with more said after it."""
+    if not more:
+        return note
+    return f"{note}; {more}" if note else more
+
+
 def parse_json(text: str, duplicates: bool = True) -> tuple[Any, dict[int, list[str]]]:
     """The parsed JSON, and the objects that repeat a key (when `duplicates`)."""
     repeated_keys: dict[int, list[str]] = {}

@@ -38,6 +38,15 @@ _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _WHOLE_SUB = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.KeyId)?\}")
 # More alternatives than this (Fn::If inside Fn::Join inside Fn::Sub ...) make a value unknown.
 _MAX_ALTERNATIVES = 32
+# YAML aliases make a template a graph, so a few lines can stand for strings of exabytes
+# (`&b !Join ['', [*a, *a]]`, and so on).  A built string longer than the largest policy IAM
+# takes is unknown; all the strings built for one template may together be a few times its
+# size, past which every value still to build is unknown; a value quoted in a message is cut.
+MAX_TEXT = 10_240
+BUDGET_PER_BYTE = 8
+_MIN_BUDGET = 1 << 20
+_MAX_SHOWN = 200
+OVER_BUDGET = "values built past the size budget (YAML aliases) are unknown"
 
 
 def is_no_value(node: Any) -> bool:
@@ -56,11 +65,14 @@ def function(node: Any) -> tuple[str, Any] | None:
 class Template:
     """What the resolver needs to know about the template around a policy."""
 
-    def __init__(self, data: Mapping[str, Any], yaml: bool) -> None:
+    def __init__(self, data: Mapping[str, Any], yaml: bool, size: int = 0) -> None:
         self.yaml = yaml
         self.resources = _mapping(data.get("Resources"))
         self.parameters = _mapping(data.get("Parameters"))
         self.mappings = _mapping(data.get("Mappings"))
+        # Characters that the strings built from this template may take in all (see MAX_TEXT).
+        self.budget = max(_MIN_BUDGET, BUDGET_PER_BYTE * size)
+        self.over_budget = False  # some value was left unknown for it
 
     def resource_type(self, logical_id: Any) -> str | None:
         resource = self.resources.get(logical_id) if isinstance(logical_id, str) else None
@@ -86,22 +98,48 @@ _PLAIN = re.compile(r"[^\s\[\]{},#&*!|>'\"%@`][^\[\]{},#]*")
 
 
 def _yaml_flow(node: Any) -> str:
-    """A node in YAML flow style, short-form tags kept as written (`!GetAtt Key.Arn`)."""
+    """A node in YAML flow style, short-form tags kept as written (`!GetAtt Key.Arn`), cut
+    after a few hundred characters: through aliases a small node may stand for a huge one."""
+    out: list[str] = []
+    size = 0
+    for piece in _flow_pieces(node):
+        out.append(piece)
+        size += len(piece)
+        if size > _MAX_SHOWN:
+            out.append("...")
+            break
+    return "".join(out)
+
+
+def _flow_pieces(node: Any) -> Iterator[str]:
     tag = getattr(node, "tag", None)
     if tag is not None:
         ((_, argument),) = node.items()
         if tag == "!GetAtt" and isinstance(argument, list) and len(argument) == 2 \
                 and all(isinstance(part, str) for part in argument):
-            return f"!GetAtt {argument[0]}.{argument[1]}"
-        return f"{tag} {_yaml_flow(argument)}"
-    if isinstance(node, dict):
-        return "{" + ", ".join(f"{_yaml_flow(k)}: {_yaml_flow(v)}" for k, v in node.items()) + "}"
-    if isinstance(node, list):
-        return "[" + ", ".join(_yaml_flow(item) for item in node) + "]"
-    if isinstance(node, str):
+            yield f"!GetAtt {argument[0]}.{argument[1]}"
+            return
+        yield f"{tag} "
+        yield from _flow_pieces(argument)
+    elif isinstance(node, dict):
+        yield "{"
+        for index, (key, value) in enumerate(node.items()):
+            yield ", " if index else ""
+            yield from _flow_pieces(key)
+            yield ": "
+            yield from _flow_pieces(value)
+        yield "}"
+    elif isinstance(node, list):
+        yield "["
+        for index, item in enumerate(node):
+            yield ", " if index else ""
+            yield from _flow_pieces(item)
+        yield "]"
+    elif isinstance(node, str):
         plain = _PLAIN.fullmatch(node) and ": " not in node and not node.endswith((":", " "))
-        return node if plain else json.dumps(node)
-    return json.dumps(node)
+        yield node if plain else json.dumps(node)
+    else:
+        yield json.dumps(node)
 
 
 def _mapping(node: Any) -> dict[str, Any]:
@@ -121,6 +159,9 @@ class IntrinsicReader(Reader):
         self.template = template
         self.sub_variables = sub_variables
         self._aliases_read: set[str] = set()
+        # What each function node stands for, by identity: an alias is the node it names, so
+        # a node read through a thousand aliases is resolved once.
+        self._resolved: dict[int, tuple[Any, list[str] | None]] = {}
 
     # The Reader interface ------------------------------------------------------------------
 
@@ -142,14 +183,32 @@ class IntrinsicReader(Reader):
         return self._call(called[0], called[1], node, where)
 
     def nodes(self, node: Any, where: Where) -> list[tuple[Any, Where]]:
-        if is_no_value(node):
-            return []
+        found: list[tuple[Any, Where]] = []
+        self._branches(node, where, found, set())
+        if len(found) > _MAX_ALTERNATIVES:
+            # Fn::If over aliases of Fn::If: 2**n alternatives.  The first ones are read.
+            self.template.over_budget = True
+            del found[_MAX_ALTERNATIVES:]
+        return found
+
+    def _branches(self, node: Any, where: Where, found: list[tuple[Any, Where]],
+                  empty: set[int]) -> None:
+        """Appends the alternatives of `node` to `found`, until there are too many; `empty`
+        holds the Fn::If nodes that stand for nothing (AWS::NoValue), not to be read twice."""
+        if len(found) > _MAX_ALTERNATIVES or is_no_value(node):
+            return
         called = function(node) if self.sub_variables is None else None
         if called is not None and called[0] == "Fn::If" and _branches(called[1]):
+            if id(node) in empty:
+                return
+            before = len(found)
             branches = where.child("Fn::If")
-            return self.nodes(called[1][1], branches.child(1)) + \
-                self.nodes(called[1][2], branches.child(2))
-        return [(node, where)]
+            self._branches(called[1][1], branches.child(1), found, empty)
+            self._branches(called[1][2], branches.child(2), found, empty)
+            if len(found) == before:
+                empty.add(id(node))
+            return
+        found.append((node, where))
 
     # Whole values ----------------------------------------------------------------------------
 
@@ -275,6 +334,14 @@ class IntrinsicReader(Reader):
             return ["true" if node else "false"]
         if isinstance(node, (int, float)):
             return [str(node)]
+        if self._aliases_read:
+            return self._resolve(node)  # inside an alias's name: what it reads may differ
+        done = self._resolved.get(id(node))
+        if done is None:
+            done = self._resolved[id(node)] = (node, self._resolve(node))  # keeps node alive
+        return done[1]
+
+    def _resolve(self, node: Any) -> list[str] | None:
         called = function(node)
         if called is None:
             return None
@@ -342,7 +409,7 @@ class IntrinsicReader(Reader):
                 found = self._ref_texts(name)
             pieces.append(found if found is not None else [SPECIFIC])
         pieces.append([template[last:]])
-        return _combine(pieces, "")
+        return self._combine(pieces, "")
 
     def _join_texts(self, argument: Any) -> list[str] | None:
         if not isinstance(argument, list) or len(argument) != 2 or \
@@ -357,7 +424,22 @@ class IntrinsicReader(Reader):
                 continue
             found = self._texts(item)
             pieces.append(found if found is not None else [SPECIFIC])
-        return _combine(pieces, argument[0])
+        return self._combine(pieces, argument[0])
+
+    def _combine(self, pieces: list[list[str]], separator: str) -> list[str] | None:
+        """Every string the pieces may join to; None (unknown) past the limits."""
+        count = 1
+        for alternatives in pieces:
+            count *= max(len(alternatives), 1)
+        if count > _MAX_ALTERNATIVES:
+            return None
+        longest = sum(max(map(len, alternatives), default=0) for alternatives in pieces) \
+            + len(separator) * max(len(pieces) - 1, 0)
+        if longest > MAX_TEXT or longest * count > self.template.budget:
+            self.template.over_budget = True
+            return None
+        self.template.budget -= longest * count
+        return list(dict.fromkeys(separator.join(choice) for choice in itertools.product(*pieces)))
 
     def _list_items(self, node: Any) -> list[Any] | None:
         """The items of a list argument: written out, or from Fn::Split, Fn::FindInMap or the
@@ -435,7 +517,7 @@ class IntrinsicReader(Reader):
                 if resolved is None:
                     return None
                 texts.extend(resolved)
-        return _union(texts, [])
+        return list(dict.fromkeys(texts))
 
 
 _STRING_FUNCTIONS = frozenset({"Fn::Sub", "Fn::Join"})
@@ -476,16 +558,8 @@ def _split(text: str, listed: bool) -> list[str]:
 def _union(first: list[str] | None, second: list[str] | None) -> list[str] | None:
     if first is None or second is None:
         return None
-    return list(dict.fromkeys(first + second))
-
-
-def _combine(pieces: list[list[str]], separator: str) -> list[str] | None:
-    count = 1
-    for alternatives in pieces:
-        count *= max(len(alternatives), 1)
-    if count > _MAX_ALTERNATIVES:
-        return None
-    return list(dict.fromkeys(separator.join(choice) for choice in itertools.product(*pieces)))
+    found = list(dict.fromkeys(first + second))
+    return found if len(found) <= _MAX_ALTERNATIVES else None
 
 
 def alternatives(node: Any) -> Iterator[Any]:

@@ -153,7 +153,13 @@ class _Builder:
                 value = [self.build(item) for item in node.value]
             else:
                 value = self._mapping(node)
-            self._built[id(node)] = value
+            # An alias of `&k !Join [...]` is the function too, not its argument.
+            value = self._built[id(node)] = self._tagged(tag, value)
+            return value
+        return self._tagged(tag, value)
+
+    @staticmethod
+    def _tagged(tag: str, value: Any) -> Any:
         if tag[0] == "!":
             key = long_form(tag)
             if key is not None:

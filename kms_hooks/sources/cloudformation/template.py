@@ -30,11 +30,12 @@ from kms_hooks.model import (
     Where,
 )
 from kms_hooks.normalize import Reader, read_policy
-from kms_hooks.sources.base import ParseError, SourceFile, parse_json
+from kms_hooks.sources.base import ParseError, SourceFile, joined_note, parse_json
 from kms_hooks.sources.cloudformation import fix
 from kms_hooks.sources.edits import json_split, removal
 from kms_hooks.suppress import Suppression
 from kms_hooks.sources.cloudformation.intrinsics import (
+    OVER_BUDGET,
     IntrinsicReader,
     Template,
     alternatives,
@@ -164,11 +165,13 @@ class CloudFormationSource:
                 return None
             document = YamlDocument(file.path, file.text, root, long_form, data)
             file.suppressions.extend(yaml_comments(file.path, file.text, root))
-        template = Template(data, yaml=is_yaml)
+        template = Template(data, yaml=is_yaml, size=len(file.text))
         reader = IntrinsicReader(template, duplicates)
+        policies = list(_policies(document, template, reader, file.suppressions))
         # Messages name the logical id: a template holds many policies, often alike.
-        return [replace(p, name_in_messages=True)
-                for p in _policies(document, template, reader, file.suppressions)]
+        more = OVER_BUDGET if template.over_budget else None
+        return [replace(p, name_in_messages=True, note=joined_note(p.note, more))
+                for p in policies]
 
 
 # identify's tags of names that say nothing of the format (`.txt`), beside names it does not know

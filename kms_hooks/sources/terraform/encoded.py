@@ -25,6 +25,7 @@ from kms_hooks.sources.terraform.resolve import Resolver
 ENCODE = "jsonencode"
 FILE_FUNCTIONS = ("file", "templatefile")
 _MAX_DEPTH = 32
+_MAX_MEMBERS = 100_000  # members and items of one jsonencode argument, through locals
 # Statement elements that hold structure, not values: an expression there hides a statement.
 _STRUCTURE = ("Condition",)
 
@@ -92,21 +93,32 @@ def read_encoded(argument: Expression, resolver: Resolver, kind: str, name: str)
 
 
 def _json_value(expression: Expression, resolver: Resolver, depth: int,
-                moved: dict[int, Where]) -> Any:
+                moved: dict[int, Where], budget: list[int] | None = None) -> Any:
     """An expression as the JSON value jsonencode makes of it: objects, tuples and literals
     become JSON; anything else stays an Expression (a leaf for the resolver).  Objects and
-    tuples reached through a local are recorded in `moved` with where the local writes them."""
+    tuples reached through a local are recorded in `moved` with where the local writes them.
+
+    Locals that nest a tuple twice at each level stand for 2**n members: past `budget` members
+    in all, the rest stay expressions (unknown, or a list the resolver caps)."""
+    if budget is None:
+        budget = [_MAX_MEMBERS]
     followed = resolver.follow(expression) if depth < _MAX_DEPTH else expression
     if followed.is_literal:
         return followed.literal
     if followed.reference is not None:
         return expression  # a leaf: the resolver follows it, and knows it was not written here
     value: Any = followed
+    size = len(followed.members if followed.members is not None else followed.items or ())
+    if budget[0] < size:
+        resolver.over_budget = True
+        return expression
+    budget[0] -= size
     if followed.members is not None and depth < _MAX_DEPTH:
-        value = {key: _json_value(member, resolver, depth + 1, moved)
+        value = {key: _json_value(member, resolver, depth + 1, moved, budget)
                  for key, member in followed.members}
     elif followed.items is not None and depth < _MAX_DEPTH:
-        value = [_json_value(item, resolver, depth + 1, moved) for item in followed.items]
+        value = [_json_value(item, resolver, depth + 1, moved, budget)
+                 for item in followed.items]
     if followed is not expression and isinstance(value, (dict, list)):
         moved[id(value)] = followed.where
     return value

@@ -54,10 +54,11 @@ from kms_hooks.model import (
     Subject,
     Value,
 )
+from kms_hooks.sources.base import joined_note
 from kms_hooks.sources.terraform.fix import attribute_removal, narrowing
 from kms_hooks.sources.terraform.model import Block, Expression, Module, Reference
 from kms_hooks.sources.terraform.policies import POLICY_DOCUMENT, DocumentReader, policy
-from kms_hooks.sources.terraform.resolve import Resolver
+from kms_hooks.sources.terraform.resolve import OVER_BUDGET, Resolver
 from kms_hooks.sources.terraform.strings import Document, read_json_string
 
 
@@ -171,10 +172,13 @@ def extract(modules: Iterable[Module], reported: Collection[str]) -> list[Subjec
     wanted = {os.path.normpath(path) for path in reported}
     found: list[Subject] = []
     for module in modules:
+        extraction = _Extraction(module)
+        subjects = extraction.subjects()
+        more = OVER_BUDGET if extraction.resolver.over_budget else None
         # A file position alone does not say which resource, or which use of a shared
         # document, a finding is about: messages name it.
-        found.extend(replace(s, name_in_messages=True) for s in _Extraction(module).subjects()
-                     if touches(s, wanted))
+        found.extend(replace(s, name_in_messages=True, note=joined_note(s.note, more))
+                     for s in subjects if touches(s, wanted))
     return found
 
 

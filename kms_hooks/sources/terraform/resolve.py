@@ -55,6 +55,12 @@ _ALIAS_TYPES = frozenset({("resource", "aws_kms_alias"), ("data", "aws_kms_alias
 _LIST_FUNCTIONS = frozenset({"concat", "flatten", "distinct", "compact", "tolist", "toset",
                              "sort"})
 _MAX_DEPTH = 16  # locals referring to locals: deeper than this is a cycle
+# Locals that double a string or a list at each level (`l2 = "${local.l1}${local.l1}"`) stand
+# for values of exabytes.  Each local is resolved once; a string longer than the largest policy
+# IAM takes, or a list of more entries than one could hold, is unknown.
+MAX_TEXT = 10_240
+MAX_VALUES = 4_096
+OVER_BUDGET = "values built past the size budget (locals that grow at each level) are unknown"
 
 
 class Resolver:
@@ -65,6 +71,11 @@ class Resolver:
         # Several blocks share labels in a plan: the instances of a counted resource.
         self._blocks: dict[tuple[str, ...], list[Block]] = {}
         self._locals: dict[str, Expression] = {}
+        # Strings and lists built from templates and list expressions, by the expression's
+        # identity (kept alive beside): each is built once however many locals refer to it.
+        self._texts: dict[int, tuple[Expression, str | None]] = {}
+        self._lists: dict[int, tuple[Expression, list[Value]]] = {}
+        self.over_budget = False  # some value was left unknown for its size
         for block in module.blocks:
             if block.type in ("resource", "data") and len(block.labels) == 2:
                 self._blocks.setdefault((block.type,) + block.labels, []).append(block)
@@ -122,29 +133,62 @@ class Resolver:
             return self._reference(expression.reference, where, depth,
                                    in_place=expression is written)
         if expression.template is not None:
-            texts = []
-            for part in expression.template:
-                if isinstance(part, str):
-                    texts.append(part)
-                else:
-                    resolved = self.value(part, depth + 1)
-                    texts.append(resolved.text if resolved.text is not None else SPECIFIC)
-            return Value("".join(texts), where, display=expression.source)
+            built = self._texts.get(id(expression))
+            if built is None:
+                built = self._texts[id(expression)] = (expression,
+                                                       self._template(expression, depth))
+            return Value(built[1], where, display=expression.source)
         return Value(None, where, display=expression.source or None)
+
+    def _template(self, expression: Expression, depth: int) -> str | None:
+        assert expression.template is not None
+        if depth >= _MAX_DEPTH:
+            return None
+        texts = []
+        size = 0
+        for part in expression.template:
+            if isinstance(part, str):
+                texts.append(part)
+            else:
+                resolved = self.value(part, depth + 1)
+                texts.append(resolved.text if resolved.text is not None else SPECIFIC)
+            size += len(texts[-1])
+            if size > MAX_TEXT:
+                self.over_budget = True
+                return None
+        return "".join(texts)
 
     def values(self, expression: Expression, depth: int = 0) -> list[Value]:
         """The values of a list argument (`resources = [...]`); a lone string is a list of one."""
         followed = self.follow(expression)
+        listed = followed.items is not None or (
+            followed.call is not None and followed.call[0] in _LIST_FUNCTIONS
+            and depth < _MAX_DEPTH)
+        if not listed:
+            return [self.value(expression, depth)]  # it follows locals itself, and knows it did
+        built = self._lists.get(id(followed))
+        if built is None:
+            built = self._lists[id(followed)] = (followed, self._list(followed, depth))
+        return list(built[1])
+
+    def _list(self, followed: Expression, depth: int) -> list[Value]:
+        found: list[Value] = []
         if followed.items is not None:
-            found: list[Value] = []
             for item in followed.items:
                 found.extend(self.values(item, depth + 1) if _is_list(self.follow(item))
                              else [self.value(item, depth + 1)])
-            return found
-        if followed.call is not None and followed.call[0] in _LIST_FUNCTIONS \
-                and depth < _MAX_DEPTH:
-            return [v for argument in followed.call[1] for v in self.values(argument, depth + 1)]
-        return [self.value(expression, depth)]  # it follows locals itself, and knows it did
+                if len(found) > MAX_VALUES:
+                    break
+        else:
+            assert followed.call is not None
+            for argument in followed.call[1]:
+                found.extend(self.values(argument, depth + 1))
+                if len(found) > MAX_VALUES:
+                    break
+        if len(found) > MAX_VALUES:
+            self.over_budget = True
+            return [Value(None, followed.where, display=followed.source or None)]
+        return found
 
     def _reference(self, reference: Reference, where: Where, depth: int,
                    in_place: bool = True) -> Value:
