@@ -25,7 +25,7 @@ from kms_hooks.sources.terraform.resolve import Resolver
 ENCODE = "jsonencode"
 FILE_FUNCTIONS = ("file", "templatefile")
 _MAX_DEPTH = 32
-_MAX_MEMBERS = 100_000  # members and items of one jsonencode argument, through locals
+_MAX_MEMBERS = 20_000  # members and items of one jsonencode argument, through locals
 # Statement elements that hold structure, not values: an expression there hides a statement.
 _STRUCTURE = ("Condition",)
 
