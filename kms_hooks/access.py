@@ -8,7 +8,7 @@ cannot.  Nothing unknown is guessed: an unknown principal, key or action is show
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from kms_hooks.records import dataclass, field
 from typing import Iterable, Iterator
 
 from kms_hooks.kms import arn

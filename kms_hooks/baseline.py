@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass
+from kms_hooks.records import dataclass
 from typing import Any
 
 from kms_hooks.config import UsageError

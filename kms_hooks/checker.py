@@ -1,7 +1,7 @@
 """The shared checker: every applicable rule over every policy, and the findings they make."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from kms_hooks.records import dataclass, field
 from typing import Iterable
 
 from kms_hooks.config import glob_matches

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from kms_hooks.records import dataclass, field
 from typing import Any, Iterator
 
 from kms_hooks.model import ENDPOINT, GUARDRAIL, IDENTITY, KEY, SEVERITIES

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gc
 import os
-from dataclasses import dataclass, field
+from kms_hooks.records import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from kms_hooks.checker import Checked, Selection, check

@@ -9,7 +9,7 @@ left for the next pass (the caller checks the fixed text again, as ruff does).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from kms_hooks.records import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from kms_hooks.model import Finding, Fix, Span, TextEdit

@@ -6,7 +6,7 @@ path only when a finding is reported, so files without findings never pay for po
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from kms_hooks.records import dataclass, field
 from typing import Any, Callable, Protocol, Union
 
 PathPart = Union[str, int]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import os
 import re
-from dataclasses import dataclass, field, replace
+from kms_hooks.records import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from kms_hooks.model import NOTE, WARNING, Finding, Span, Where

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from kms_hooks.records import dataclass
 
 from kms_hooks.model import SPECIFIC, THIS_ACCOUNT, Value
 

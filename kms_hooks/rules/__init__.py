@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from kms_hooks.records import dataclass, field
 from typing import Callable, Iterable, Iterator, Union
 
 from kms_hooks.model import Fix, Grant, Policy, Where

@@ -3,7 +3,7 @@ resources are, and whether its conditions close the resource perimeter."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from kms_hooks.records import dataclass
 from typing import Any, Callable, TypeVar
 
 from kms_hooks.kms import arn

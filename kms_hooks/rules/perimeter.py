@@ -17,7 +17,7 @@ the listed accounts or organizations.  What it is confined to decides the verdic
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from kms_hooks.records import dataclass
 
 from kms_hooks.kms.facts import glob_match
 from kms_hooks.model import SPECIFIC, THIS_ACCOUNT, Condition, Policy, Statement, Value

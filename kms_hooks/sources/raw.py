@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import deque
-from dataclasses import dataclass, replace
+from kms_hooks.records import dataclass, replace
 from typing import Any, Iterable, Iterator
 
 from kms_hooks.documents import EmbeddedJsonDocument, JsonDocument, embedded_error, not_json

@@ -8,7 +8,7 @@ policy, and the kind of policy it is.  Intrinsic functions inside policies are r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from kms_hooks.records import dataclass, replace
 from typing import Any, Iterator
 
 from kms_hooks.documents import EmbeddedJsonDocument, JsonDocument, embedded_error, not_json

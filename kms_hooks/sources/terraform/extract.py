@@ -35,7 +35,7 @@ A key or endpoint resource with no policy argument gets AWS's default policy: a 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from kms_hooks.records import dataclass, field, replace
 from typing import Any, Collection, Iterable, Iterator
 
 from kms_hooks.kms.facts import is_kms_action

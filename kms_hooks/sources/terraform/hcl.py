@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass, field
+from kms_hooks.records import dataclass, field
 from typing import TYPE_CHECKING, Union
 
 from kms_hooks.documents import TextDocument

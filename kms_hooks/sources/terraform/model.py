@@ -6,7 +6,7 @@ attribute and expression carries a `Where` into the document it was read from.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from kms_hooks.records import dataclass, field
 from typing import Any, Union
 
 from kms_hooks.model import Where

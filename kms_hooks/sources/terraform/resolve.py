@@ -11,7 +11,7 @@ Works on the Terraform model only, whichever reader built it.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from kms_hooks.records import replace
 from typing import Iterator
 
 from kms_hooks.model import SPECIFIC, THIS_ACCOUNT, Value, Where

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass, field, replace
+from kms_hooks.records import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
 from kms_hooks.model import Policy, Subject

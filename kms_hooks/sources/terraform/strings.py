@@ -7,7 +7,7 @@ readers (`encoded`, `policies`) return it too.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from kms_hooks.records import dataclass
 from typing import Any
 
 from kms_hooks.documents import EmbeddedJsonDocument, embedded_error, not_json
