@@ -22,12 +22,40 @@ INSTALL_HOOK = "install-git-hook"
 ACCESS = "access"
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, sized without `shutil`: argparse makes one for each option it
+    adds, and shutil (with the compression modules it loads) is most of argparse's start-up."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:
+            width = _columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size gives it: COLUMNS, else the
+    terminal's, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+        if columns > 0:
+            return columns
+    except (KeyError, ValueError):
+        pass
+    stdout = sys.__stdout__
+    try:
+        return (os.get_terminal_size(stdout.fileno()).columns if stdout else 0) or 80
+    except (ValueError, OSError):
+        return 80
+
+
 def build_parser(prog: str) -> argparse.ArgumentParser:
     from kms_hooks import __version__
 
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Check AWS KMS permissions in policy files against AWS's guidance.",
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="files to check (default: the current directory); a directory is "
@@ -402,9 +430,7 @@ class Progress:
 
 
 def _terminal_width() -> int:
-    import shutil
-
-    return shutil.get_terminal_size((80, 24)).columns
+    return _columns()
 
 
 def rule_summary(outcome: Outcome) -> str:

@@ -216,3 +216,23 @@ def test_growing_locals_resolve_within_a_budget(tmp_path: pathlib.Path, resource
     expected = {"local.n40": ["KMS003"],
                 'concat(local.c40, ["*"])': ["KMS101", "KMS101"]}.get(resource, [])
     assert sorted(f["rule"] for f in found) == expected, done.stderr
+
+
+# Modules a hook call on one small policy file does not need, each costing milliseconds to
+# import: dataclasses brings inspect, ast, dis and tokenize; argparse's formatter brings shutil,
+# which brings the compression modules; the others belong to other formats or commands.
+NOT_AT_START = ("dataclasses", "inspect", "ast", "dis", "tokenize", "shutil", "lzma", "bz2",
+                "yaml", "jmespath", "tree_sitter", "hashlib", "difflib")
+
+
+def test_one_small_file_imports_only_what_it_uses(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "policy.json"
+    path.write_text(star_policy(2))
+    program = ("import sys\nfrom kms_hooks.cli import main\nstatus = main(sys.argv[1:])\n"
+               "print(' '.join(sorted(sys.modules)), file=sys.stderr)\nsys.exit(status)\n")
+    done = subprocess.run([sys.executable, "-c", program, "-q", str(path)], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 1 and done.stdout.count("KMS101") == 2, done.stderr
+    loaded = set(done.stderr.split())
+    assert "kms_hooks.rules.identity" in loaded
+    assert sorted(loaded & set(NOT_AT_START)) == []
