@@ -68,6 +68,9 @@ def run(files: Iterable[SourceFile], options: Options,
     # collecting the young generation every 700 allocations would cost a sixth of the run.
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 10_000), *thresholds[1:])
+    from kms_hooks.files import forget
+
+    forget()
     try:
         return _run(files, options, progress)
     finally:

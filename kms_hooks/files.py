@@ -90,11 +90,32 @@ def root_of(path: str) -> str:
     return _roots[directory]
 
 
+_real_directories: dict[str, str] = {}
+
+
+def _realpath(path: str) -> str:
+    """`os.path.realpath`, with each directory resolved once: a walk reads many files of one
+    directory, and resolving a path costs a system call per component."""
+    directory, name = os.path.split(os.path.abspath(path))
+    real_directory = _real_directories.get(directory)
+    if real_directory is None:
+        real_directory = _real_directories[directory] = os.path.realpath(directory)
+    if name in ("", ".", "..") or os.path.islink(path):
+        return os.path.realpath(path)
+    return os.path.join(real_directory, name)
+
+
+def forget() -> None:
+    """Drop what was learnt of the file system: each run sees it as it is when it starts."""
+    _roots.clear()
+    _real_directories.clear()
+
+
 def check_inside(path: str, root: str | None = None) -> None:
     """Raise Unreadable when `path`, after symbolic links, lies outside `root` (default: the
     root of `path` itself)."""
-    real = os.path.realpath(path)
-    if _under(real, os.path.realpath(os.getcwd())) and root is None:
+    real = _realpath(path)
+    if _under(real, _realpath(os.getcwd())) and root is None:
         return  # the common case, decided without asking git
     if not _under(real, root if root is not None else root_of(path)):
         raise Unreadable("a link to a file outside the repository: not read", OUTSIDE)
