@@ -109,6 +109,7 @@ def forget() -> None:
     """Drop what was learnt of the file system: each run sees it as it is when it starts."""
     _roots.clear()
     _real_directories.clear()
+    _inside_directories.clear()
 
 
 def check_inside(path: str, root: str | None = None) -> None:
@@ -121,6 +122,31 @@ def check_inside(path: str, root: str | None = None) -> None:
         raise Unreadable("a link to a file outside the repository: not read", OUTSIDE)
 
 
+# Whether the files of a directory lie inside their root, by (current directory, directory as
+# written, root): a walk reads many files of each directory, and a file that is not a symbolic
+# link lies where its directory does.
+_inside_directories: dict[tuple[str, str, str | None], bool] = {}
+
+
+def _check_directory_of(path: str, root: str | None) -> None:
+    """check_inside for a path whose last component is not a symbolic link."""
+    directory, name = os.path.split(path)
+    if name in ("", ".", ".."):
+        check_inside(path, root)
+        return
+    key = ("" if os.path.isabs(directory) else os.getcwd(), directory, root)
+    inside = _inside_directories.get(key)
+    if inside is None:
+        try:
+            check_inside(os.path.join(directory or ".", "_"), root)
+            inside = True
+        except Unreadable:
+            inside = False
+        _inside_directories[key] = inside
+    if not inside:
+        raise Unreadable("a link to a file outside the repository: not read", OUTSIDE)
+
+
 def _not_regular(mode: int) -> Unreadable:
     return Unreadable(f"{_kind(mode)}, not a regular file: not read", SPECIAL)
 
@@ -128,8 +154,12 @@ def _not_regular(mode: int) -> Unreadable:
 def check_regular(path: str, root: str | None = None) -> os.stat_result:
     """Raise Unreadable unless `path` is a regular file inside `root` after symbolic links."""
     try:
-        check_inside(path, root)
-        status = os.stat(path)
+        status = os.lstat(path)
+        if stat.S_ISLNK(status.st_mode):
+            check_inside(path, root)
+            status = os.stat(path)
+        else:
+            _check_directory_of(path, root)
     except OSError as error:
         if os.path.islink(path) and not os.path.exists(path):
             raise Unreadable("a symbolic link to nothing: not read", SPECIAL) from None
@@ -141,26 +171,47 @@ def check_regular(path: str, root: str | None = None) -> os.stat_result:
     return status
 
 
-def read_regular(path: str, root: str | None = None, limit: int = MAX_BYTES) -> bytes:
+def read_regular(path: str, root: str | None = None, limit: int = MAX_BYTES,
+                 checked: os.stat_result | None = None) -> bytes:
     """The bytes of the regular file at `path`, which must lie inside `root` after symbolic
-    links.  Raises Unreadable for anything else, before opening it: opening a FIFO blocks."""
-    status = check_regular(path, root)
+    links.  Raises Unreadable for anything else, before opening it: opening a FIFO blocks.
+    `checked`: what `check_regular` returned for it, earlier in this run."""
+    status = check_regular(path, root) if checked is None else checked
+    if status.st_size > limit:
+        raise Unreadable(f"larger than {limit // (1024 * 1024)} MB: not read")
     try:
-        if status.st_size > limit:
-            raise Unreadable(f"larger than {limit // (1024 * 1024)} MB: not read")
         # O_NONBLOCK: should the file have become a FIFO since the stat, opening it returns.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
-                             | getattr(os, "O_NOCTTY", 0))
-        with os.fdopen(descriptor, "rb") as handle:
-            status = os.fstat(handle.fileno())
-            if not stat.S_ISREG(status.st_mode):
-                raise _not_regular(status.st_mode)
-            content = handle.read(limit + 1)
+        descriptor = os.open(path, os.O_RDONLY | _OPEN_FLAGS)
     except OSError as error:
         raise _failed(error) from None
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise _not_regular(status.st_mode)
+        content = _read_to_end(descriptor, status.st_size, limit)
+    except OSError as error:
+        raise _failed(error) from None
+    finally:
+        os.close(descriptor)
     if len(content) > limit:
         raise Unreadable(f"larger than {limit // (1024 * 1024)} MB: not read")
     return content
+
+
+_OPEN_FLAGS = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+
+
+def _read_to_end(descriptor: int, size: int, limit: int) -> bytes:
+    """What an open file holds, at most `limit` + 1 bytes: one read of its size, then reads
+    until the end (a file may grow after its stat)."""
+    parts = [os.read(descriptor, min(size, limit) + 1)]
+    total = len(parts[0])
+    while parts[-1] and total <= limit:
+        parts.append(os.read(descriptor, min(limit + 1 - total, 1 << 24)))
+        total += len(parts[-1])
+    if len(parts) == 2 and not parts[1]:
+        return parts[0]
+    return b"".join(parts)
 
 
 def write_atomic(path: str, data: bytes, mode: int | None = None,

@@ -102,6 +102,22 @@ def test_committed_links_out_of_the_repository_are_not_read(
             assert "policy.json: skipped: a link to a file outside the repository" in err
 
 
+def test_a_file_through_a_linked_directory_out_of_the_repository_is_not_read(
+        repo: pathlib.Path, outside: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The file itself is no link: its directory is.  A directory is resolved once per run, so
+    # a file read first from inside must not vouch for the same name through the link.
+    (repo / "inside").mkdir()
+    (repo / "inside" / "policy.json").write_text(BAD)
+    os.symlink(outside, repo / "out")
+    status = main(["-v", "inside/policy.json", "out/policy.json", "out/credentials"])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert {line.split(":")[0] for line in out.splitlines()} == {"inside/policy.json"}
+    assert "out/policy.json: skipped: a link to a file outside the repository: not read" in err
+    assert "out/credentials: skipped: a link to a file outside the repository" in err
+    assert "wJalr" not in out + err
+
+
 def test_terraform_file_cannot_climb_out_of_the_repository(
         repo: pathlib.Path, outside: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "mod").mkdir()

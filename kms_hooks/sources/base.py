@@ -75,6 +75,7 @@ class SourceFile:
         self.tree = tree  # where its neighbours are, when not on disk
         self._content = content
         self._given = content is not None
+        self._status: os.stat_result | None = None  # from admit(): checked once, not twice
         # Named on the command line: a FIFO or a device there is an error, not a skip.
         self.named = named
         self._text: str | None = None
@@ -108,7 +109,7 @@ class SourceFile:
             from kms_hooks.files import Unreadable, check_regular
 
             try:
-                check_regular(self.path)
+                self._status = check_regular(self.path)
             except Unreadable as error:
                 raise self._error(error) from None
 
@@ -134,7 +135,7 @@ class SourceFile:
             from kms_hooks.files import Unreadable, read_regular
 
             try:
-                self._content = read_regular(self.path)
+                self._content = read_regular(self.path, checked=self._status)
             except Unreadable as error:
                 raise self._error(error) from None
         return self._content
