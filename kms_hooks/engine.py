@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import os
+import stat
 from kms_hooks.records import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
@@ -213,4 +214,14 @@ def _git_files(directory: str) -> list[str] | None:
     names = [n for n in listed.decode("utf-8", "surrogateescape").split("\0") if n]
     files = (os.path.normpath(os.path.join(directory, n)) for n in sorted(names))
     # Deleted files are gone; links and FIFOs stay, to be skipped with a reason under -v.
-    return [f for f in files if os.path.lexists(f) and not os.path.isdir(f)]
+    return [f for f in files if _listed(f)]
+
+
+def _listed(path: str) -> bool:
+    """Whether a path git lists is a file to check: it exists and is no directory (a submodule,
+    or a link to one)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISDIR(mode) and not (stat.S_ISLNK(mode) and os.path.isdir(path))

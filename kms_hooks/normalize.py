@@ -28,6 +28,14 @@ from kms_hooks.model import (
 class Reader:
     """How one source reads values inside a policy.  This one reads plain JSON."""
 
+    # Whether values are read as written (no expressions): lists of strings are then read in one
+    # step, the hot path of large policies.  False for a subclass that reads values its own way.
+    plain = True
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls.plain = cls.values is Reader.values and cls.nodes is Reader.nodes
+
     def __init__(self, duplicate_keys: Mapping[int, list[str]] | None = None) -> None:
         self._duplicates = duplicate_keys or {}
 
@@ -126,6 +134,13 @@ def _shown(node: Any) -> str:
 
 def _string_list(node: Any, where: Where, reader: Reader, name: str,
                  problems: list[Problem]) -> tuple[Value, ...]:
+    if reader.plain:
+        if isinstance(node, str):
+            return (Value(node, where),)
+        if isinstance(node, list) and all(isinstance(entry, str) for entry in node):
+            doc, at = where.doc, where.at
+            return tuple([Value(entry, Where(doc, (*at, index)))
+                          for index, entry in enumerate(node)])
     found: list[Value] = []
     for item, item_where in reader.nodes(node, where):
         if isinstance(item, list):

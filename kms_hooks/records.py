@@ -3,8 +3,9 @@ the cost when the tool starts.
 
 Each hook call imports some forty record classes.  The standard `dataclasses` module imports
 `inspect` (with `ast`, `dis`, `tokenize`) and compiles five or six methods per class: a third of
-a short run's time.  Here only `__init__` is compiled, once per class; equality, hashing and
-repr read the fields from a tuple.  Type checkers see the standard module itself, so the
+a short run's time.  Here `__init__`, `__eq__` and `__hash__` are compiled when a class first
+uses them, so a short run pays only for the classes it makes; a frozen record's `__init__`
+stores its fields in the instance's `__dict__`, as fast as a plain class.  Type checkers see the standard module itself, so the
 declarations mean exactly what they say.  Supported: `frozen`, defaults, and `field` with
 `default`, `default_factory`, `init`, `repr`, `compare` and `hash`.
 """
@@ -71,9 +72,50 @@ else:
 
     def _process(cls, frozen):
         fields = _fields(cls)
-        namespace = {"_MISSING": _MISSING, "_set": object.__setattr__}
+        cls.__record_fields__ = fields
+        # The methods are compiled when first called: a short run makes few of the classes.
+        cls.__init__ = _compiled_later(cls, "__init__", _init_source)
+        shown = tuple(f.name for f in fields if f.repr)
+
+        def __repr__(self):
+            inside = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+            return f"{self.__class__.__qualname__}({inside})"
+
+        cls.__repr__ = __repr__
+        cls.__eq__ = _compiled_later(cls, "__eq__", _eq_source)
+        if frozen:
+            def __setattr__(self, name, value):
+                raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+            def __delattr__(self, name):
+                raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+            cls.__hash__ = _compiled_later(cls, "__hash__", _hash_source)
+            cls.__setattr__ = __setattr__
+            cls.__delattr__ = __delattr__
+        elif "__hash__" not in cls.__dict__:
+            cls.__hash__ = None
+        return cls
+
+    def _compiled_later(cls, name, make_source):
+        """A stand-in for the method `name` of `cls` that compiles the method on its first
+        call, puts it on the class in its place, and calls it."""
+        def first_call(self, *args, **kwargs):
+            namespace = {"_MISSING": _MISSING, "NotImplemented": NotImplemented}
+            exec(make_source(cls, namespace), namespace)  # noqa: S102  (our own field names)
+            method = namespace[name]
+            method.__qualname__ = f"{cls.__qualname__}.{name}"
+            setattr(cls, name, method)
+            return method(self, *args, **kwargs)
+
+        first_call.__qualname__ = f"{cls.__qualname__}.{name}"
+        return first_call
+
+    def _init_source(cls, namespace):
+        # Fields are stored in the instance's __dict__ directly: a frozen record refuses
+        # assignment, and this is several times faster than object.__setattr__ per field.
         parameters, body = [], []
-        for found in fields:
+        for found in cls.__record_fields__:
             if found.init:
                 if found.default is not _MISSING:
                     namespace[f"_d_{found.name}"] = found.default
@@ -94,47 +136,23 @@ else:
                 value = f"_d_{found.name}"
             else:
                 continue
-            body.append(f"_set(self, {found.name!r}, {value})" if frozen
-                        else f"self.{found.name} = {value}")
-        if "__post_init__" in dir(cls):
+            body.append(f"_fields[{found.name!r}] = {value}")
+        if hasattr(cls, "__post_init__"):
             body.append("self.__post_init__()")
         # Parameters with defaults may precede those without only by keyword, as
         # dataclasses would refuse; the classes here never need that.
-        source = (f"def __init__(self, {', '.join(parameters)}):\n    "
-                  + ("\n    ".join(body) or "pass") + "\n")
-        exec(source, namespace)  # noqa: S102  (our own field names only)
-        init = namespace["__init__"]
-        init.__qualname__ = f"{cls.__qualname__}.__init__"
-        cls.__init__ = init
-        cls.__record_fields__ = fields
-        shown = tuple(f.name for f in fields if f.repr)
-        compared = tuple(f.name for f in fields if f.compare)
-        hashed = tuple(f.name for f in fields if f.hash)
+        return (f"def __init__(self, {', '.join(parameters)}):\n    _fields = self.__dict__\n    "
+                + "\n    ".join(body) + "\n")
 
-        def __repr__(self):
-            inside = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
-            return f"{self.__class__.__qualname__}({inside})"
+    def _eq_source(cls, namespace):
+        compared = [f.name for f in cls.__record_fields__ if f.compare]
+        return ("def __eq__(self, other):\n"
+                "    if other.__class__ is not self.__class__:\n        return NotImplemented\n"
+                f"    return {_tuple('self', compared)} == {_tuple('other', compared)}\n")
 
-        def __eq__(self, other):
-            if other.__class__ is not self.__class__:
-                return NotImplemented
-            return all(getattr(self, name) == getattr(other, name) for name in compared)
+    def _hash_source(cls, namespace):
+        hashed = [f.name for f in cls.__record_fields__ if f.hash]
+        return f"def __hash__(self):\n    return hash({_tuple('self', hashed)})\n"
 
-        cls.__repr__ = __repr__
-        cls.__eq__ = __eq__
-        if frozen:
-            def __hash__(self):
-                return hash(tuple(getattr(self, name) for name in hashed))
-
-            def __setattr__(self, name, value):
-                raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-            def __delattr__(self, name):
-                raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-            cls.__hash__ = __hash__
-            cls.__setattr__ = __setattr__
-            cls.__delattr__ = __delattr__
-        elif "__hash__" not in cls.__dict__:
-            cls.__hash__ = None
-        return cls
+    def _tuple(owner, names):
+        return "(" + "".join(f"{owner}.{name}, " for name in names) + ")"

@@ -138,34 +138,55 @@ class JsonWalker:
 
 
 class LineMap:
-    """Turns character offsets into 1-based line and column numbers."""
+    """Turns character offsets into 1-based line and column numbers.
+
+    The first few lookups count newlines in C; the table of line starts is made only for a text
+    asked about more often (most files with findings have one or two)."""
+
+    _COUNTED = 8  # lookups answered by counting, before the table is made
 
     def __init__(self, text: str) -> None:
-        # Each line starts one past the end of the one before it (all in C: files with findings
-        # can be large).
-        lengths = map(len, text.split("\n"))
-        # An array: a tenth of a list's memory for a file of a million lines.
-        self._starts = array("q", itertools.accumulate(map((1).__add__, lengths), initial=0))
-        self._starts.pop()  # the offset after the text's end starts no line
+        self._text = text
+        self._lookups = 0
+        self._table: array[int] | None = None
+
+    @property
+    def _starts(self) -> array[int]:
+        if self._table is None:
+            # Each line starts one past the end of the one before it (all in C: files with
+            # findings can be large).  An array: a tenth of a list's memory for a file of a
+            # million lines.
+            lengths = map(len, self._text.split("\n"))
+            self._table = array("q", itertools.accumulate(map((1).__add__, lengths), initial=0))
+            self._table.pop()  # the offset after the text's end starts no line
+        return self._table
 
     @property
     def count(self) -> int:
-        return len(self._starts)
+        if self._table is None:
+            return self._text.count("\n") + 1
+        return len(self._table)
 
     def clamped_offset(self, line: int, column: int, text: str) -> int:
         """The offset of a 1-based line and column, kept inside the line (before its
         newline)."""
-        start = self._starts[line - 1]
-        line_end = self._starts[line] - 1 if line < len(self._starts) else len(text)
+        starts = self._starts
+        start = starts[line - 1]
+        line_end = starts[line] - 1 if line < len(starts) else len(text)
         return min(start + max(column, 1) - 1, line_end)
 
     def line_col(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self._starts, offset) - 1
-        return line + 1, offset - self._starts[line] + 1
+        if self._table is None and self._lookups < self._COUNTED:
+            self._lookups += 1
+            text = self._text
+            return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+        starts = self._starts
+        line = bisect.bisect_right(starts, offset) - 1
+        return line + 1, offset - starts[line] + 1
 
     def offset(self, line: int, column: int) -> int | None:
         """The character offset of a 1-based line and column (None: not in the text)."""
-        if not 1 <= line <= len(self._starts):
+        if not 1 <= line <= self.count:
             return None
         return self._starts[line - 1] + column - 1
 

@@ -39,17 +39,29 @@ def tags_from_filename(name: str) -> frozenset[str]:
     hook call would pay for."""
     from identify import extensions
 
-    tags: set[str] = set()
     for part in [name, *name.split(".")]:
         if part in extensions.NAMES:
-            tags.update(extensions.NAMES[part])
-            break
-    ext = os.path.splitext(name)[1][1:].lower()
-    if ext in extensions.EXTENSIONS:
-        tags.update(extensions.EXTENSIONS[ext])
-    elif ext in extensions.EXTENSIONS_NEED_BINARY_CHECK:
-        tags.update(extensions.EXTENSIONS_NEED_BINARY_CHECK[ext])
-    return frozenset(tags)
+            return _tags(part, os.path.splitext(name)[1][1:].lower())
+    return _tags("", os.path.splitext(name)[1][1:].lower())
+
+
+_TAGS: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def _tags(known_name: str, ext: str) -> frozenset[str]:
+    """The tags of a file name that identify knows by `known_name` ("" for none) and `ext`,
+    made once for each (a walk meets the same extensions over and over)."""
+    found = _TAGS.get((known_name, ext))
+    if found is None:
+        from identify import extensions
+
+        tags: set[str] = set(extensions.NAMES.get(known_name, ()))
+        if ext in extensions.EXTENSIONS:
+            tags.update(extensions.EXTENSIONS[ext])
+        elif ext in extensions.EXTENSIONS_NEED_BINARY_CHECK:
+            tags.update(extensions.EXTENSIONS_NEED_BINARY_CHECK[ext])
+        found = _TAGS[(known_name, ext)] = frozenset(tags)
+    return found
 
 
 class Tree(Protocol):
@@ -189,11 +201,14 @@ def joined_note(note: str | None, more: str | None) -> str | None:
     return f"{note}; {more}" if note else more
 
 
-def parse_json(text: str, duplicates: bool = True) -> tuple[Any, dict[int, list[str]]]:
-    """The parsed JSON, and the objects that repeat a key (when `duplicates`)."""
-    repeated_keys: dict[int, list[str]] = {}
+class _RepeatedKeys:
+    """The object hook of a JSON parse that notes the objects that repeat a key.  One decoder is
+    made for all files: making one costs as much as parsing a small policy."""
 
-    def object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    def __init__(self) -> None:
+        self.found: dict[int, list[str]] = {}
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         built = dict(pairs)
         if len(built) != len(pairs):
             seen: set[str] = set()
@@ -202,13 +217,29 @@ def parse_json(text: str, duplicates: bool = True) -> tuple[Any, dict[int, list[
                 if key in seen and key not in repeated:
                     repeated.append(key)
                 seen.add(key)
-            repeated_keys[id(built)] = repeated
+            self.found[id(built)] = repeated
         return built
 
+
+_DECODERS: dict[bool, tuple[json.JSONDecoder, _RepeatedKeys]] = {}
+
+
+def parse_json(text: str, duplicates: bool = True) -> tuple[Any, dict[int, list[str]]]:
+    """The parsed JSON, and the objects that repeat a key (when `duplicates`)."""
     if not text.strip():
         raise ParseError("empty file: not a JSON document")
+    if duplicates not in _DECODERS:
+        hook = _RepeatedKeys()
+        _DECODERS[duplicates] = (
+            json.JSONDecoder(object_pairs_hook=hook if duplicates else None), hook)
+    decoder, hook = _DECODERS[duplicates]
+    if text.startswith("\ufeff"):  # as json.loads says it
+        raise ParseError("invalid JSON: Unexpected UTF-8 BOM (decode using utf-8-sig)",
+                         Span(1, 1, 1, 2))
+    repeated_keys: dict[int, list[str]] = {}
+    hook.found = repeated_keys
     try:
-        data = json.loads(text, object_pairs_hook=object_pairs if duplicates else None)
+        data = decoder.decode(text)
     except json.JSONDecodeError as error:
         raise ParseError(f"invalid JSON: {error.msg}",
                          Span(error.lineno, error.colno, error.lineno, error.colno + 1)) from None
@@ -221,6 +252,8 @@ def parse_json(text: str, duplicates: bool = True) -> tuple[Any, dict[int, list[
         column = offset - (text.rfind("\n", 0, offset) + 1) + 1
         raise ParseError("invalid JSON: a number too long to read",
                          Span(line, column, line, column + 1)) from None
+    finally:
+        hook.found = {}
     return data, repeated_keys
 
 

@@ -51,9 +51,12 @@ class Location:
         """Whether the expression can find anything: it starts at a top-level field the document
         has, or at the document itself (`@`), which must then hold `field`.  Most files are
         settled by this, without JMESPath."""
-        start = _FIELD.match(self.holders)
-        if start is not None:
-            return start.group() in data
+        start = _START_FIELDS.get(self.holders)
+        if start is None:
+            found = _FIELD.match(self.holders)
+            start = _START_FIELDS[self.holders] = found.group() if found else ""
+        if start:
+            return start in data
         return self.field is None or self.field in data
 
 
@@ -91,6 +94,9 @@ DETAILS = (("UserDetailList", "user", "UserName", "UserPolicyList"),
 DETAILS_MANAGED = "AttachedManagedPolicies"
 
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# The top-level field each location's expression starts at ("" for `@`), by expression.
+_START_FIELDS: dict[str, str] = {}
+_PLAIN_FIELDS: dict[str, bool] = {}  # whether an expression is a plain field name
 
 # Markers that a JSON text may hold a policy; anything else is skipped without parsing.
 _MARKERS = ("Statement", "PolicyDocument", "Effect")
@@ -155,7 +161,10 @@ def _from_table(document: JsonDocument, data: Any, reader: Reader) -> Iterator[P
 def search(expression: str, data: Any) -> Any:
     """JMESPath search; a plain field name is looked up directly, which settles most files
     without loading JMESPath."""
-    if _FIELD.fullmatch(expression):
+    plain = _PLAIN_FIELDS.get(expression)
+    if plain is None:
+        plain = _PLAIN_FIELDS[expression] = _FIELD.fullmatch(expression) is not None
+    if plain:
         return data.get(expression) if isinstance(data, dict) else None
     return _compiled(expression).search(data)
 
