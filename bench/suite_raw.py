@@ -1,7 +1,7 @@
 """Raw policy JSON: the tool over a folder of policies against plain `json.load` of the same
 files, and one hook call on one small file against `python -c pass`.
 
-Targets: the folder at most 3 times json.load; one call at most 120 ms more than Python's start.
+Targets: the folder at most 3 times json.load; one call at most 40 ms more than Python's start.
 Each figure is the median of several runs, each in a fresh process.  The folder is timed inside
 the process (imports included, interpreter start excluded, nothing cached from a previous run),
 then as whole processes.

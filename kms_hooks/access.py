@@ -9,7 +9,6 @@ cannot.  Nothing unknown is guessed: an unknown principal, key or action is show
 from __future__ import annotations
 
 from kms_hooks.records import dataclass, field
-from typing import Iterable, Iterator
 
 from kms_hooks.kms import arn
 from kms_hooks.kms.facts import (
@@ -38,6 +37,10 @@ from kms_hooks.model import (
     Where,
 )
 from kms_hooks.rules.common import RESOURCE_PERIMETER_KEYS, granted_actions, kms_endpoint, operator
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterable, Iterator
 
 UNKNOWN = "unknown"
 CLASSES = (*ACCESS_CLASSES, UNKNOWN)

@@ -7,12 +7,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Sequence
 
 from kms_hooks.access import CLASSES, Change, Row, diff, grows, merge, subject_rows
 from kms_hooks.escape import printable
 from kms_hooks.report.access import renderers
 from kms_hooks.sources.base import ParseError, Source, SourceFile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Sequence
 
 FORMATS = ("text", "markdown", "json")
 

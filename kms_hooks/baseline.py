@@ -12,12 +12,15 @@ import os
 import re
 from collections import Counter
 from kms_hooks.records import dataclass
-from typing import Any
 
 from kms_hooks.config import UsageError
 from kms_hooks.engine import Outcome
 from kms_hooks.locate.jsonpos import LineMap
 from kms_hooks.model import Finding
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT_VERSION = 1
 

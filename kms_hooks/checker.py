@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from kms_hooks.records import dataclass, field
-from typing import Iterable
 
 from kms_hooks.config import glob_matches
 from kms_hooks.escape import shortened
 from kms_hooks.model import NOTE, Finding, Grant, Path, Subject, Where
 from kms_hooks.rules import Context, Report, Rule, all_rules
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterable
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,20 @@
 """Command-line entry points: one `main(argv) -> int` per hook, sharing their options."""
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import sys
 import time
-from typing import TYPE_CHECKING, Sequence, TextIO
 
 from kms_hooks.config import FAIL_ON
 from kms_hooks.model import SEVERITIES, SEVERITY_RANK
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Sequence, TextIO
+
+    import argparse
+
     from kms_hooks.config import Config
     from kms_hooks.engine import Options, Outcome
     from kms_hooks.gitio import ChangedLines
@@ -22,15 +25,21 @@ INSTALL_HOOK = "install-git-hook"
 ACCESS = "access"
 
 
-class HelpFormatter(argparse.HelpFormatter):
-    """argparse's formatter, sized without `shutil`: argparse makes one for each option it
-    adds, and shutil (with the compression modules it loads) is most of argparse's start-up."""
+def help_formatter() -> type[argparse.HelpFormatter]:
+    import argparse
 
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
-                 width: int | None = None) -> None:
-        if width is None:
-            width = _columns() - 2
-        super().__init__(prog, indent_increment, max_help_position, width)
+    class HelpFormatter(argparse.HelpFormatter):
+        """argparse's formatter, sized without `shutil`: argparse makes one for each option it
+        adds, and shutil (with the compression modules it loads) is most of argparse's
+        start-up."""
+
+        def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                     width: int | None = None) -> None:
+            if width is None:
+                width = _columns() - 2
+            super().__init__(prog, indent_increment, max_help_position, width)
+
+    return HelpFormatter
 
 
 def _columns() -> int:
@@ -50,12 +59,14 @@ def _columns() -> int:
 
 
 def build_parser(prog: str) -> argparse.ArgumentParser:
+    import argparse
+
     from kms_hooks import __version__
 
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Check AWS KMS permissions in policy files against AWS's guidance.",
-        formatter_class=HelpFormatter,
+        formatter_class=help_formatter(),
     )
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="files to check (default: the current directory); a directory is "
@@ -109,6 +120,27 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
+# What build_parser's options are when none is given (a test keeps the two the same).
+DEFAULTS: dict[str, object] = {
+    "paths": [], "format": None, "output_file": None, "fail_on": None, "trusted_account": [],
+    "select": [], "ignore": [], "config": None, "baseline": None, "write_baseline": None,
+    "staged": False, "diff_base": None, "fix": False, "unsafe_fixes": False, "diff": False,
+    "explain": None, "list_rules": False, "verbose": 0, "quiet": False,
+}
+
+
+def parse_arguments(prog: str, argv: list[str]) -> argparse.Namespace:
+    """The options and paths of a run.  A hook call passes paths alone: those need no parser,
+    and argparse, with the gettext and locale modules it loads, is a fifth of such a call."""
+    if any(word.startswith("-") for word in argv):
+        return build_parser(prog).parse_args(argv)
+    from types import SimpleNamespace
+
+    defaults = {name: list(value) if isinstance(value, list) else value
+                for name, value in DEFAULTS.items()}
+    return SimpleNamespace(**{**defaults, "paths": list(argv)})  # type: ignore[return-value]
+
+
 def _say(line: str) -> None:
     """One line on stderr, escaped: file names and values come from the repository."""
     from kms_hooks.escape import printable, shortened
@@ -148,7 +180,7 @@ def run(prog: str, argv: Sequence[str] | None) -> int:
         from kms_hooks.access_command import main as access
 
         return access(prog, argv[1:], HOOKS[prog])
-    args = build_parser(prog).parse_args(argv)
+    args = parse_arguments(prog, argv)
     args.paths.extend(file_names)
     if args.list_rules:
         from kms_hooks.rules.docs import rule_table, rules_json
@@ -377,6 +409,8 @@ def _only_changed(outcome: Outcome, changed: ChangedLines) -> None:
 
 
 def install_git_hook(prog: str, argv: Sequence[str]) -> int:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog=f"{prog} {INSTALL_HOOK}",
         description="Write .git/hooks/pre-commit so that each commit checks its staged files "

@@ -10,9 +10,12 @@ import os
 import re
 import sys
 from kms_hooks.records import dataclass, field
-from typing import Any, Iterator
 
 from kms_hooks.model import ENDPOINT, GUARDRAIL, IDENTITY, KEY, SEVERITIES
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterator
 
 FAIL_ON = (*SEVERITIES, "never")
 EXTRACT_KINDS = (IDENTITY, KEY, ENDPOINT, GUARDRAIL)

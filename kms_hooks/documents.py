@@ -1,10 +1,13 @@
 """Documents: parsed files that can say where a path lies in their text."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
 
 from kms_hooks.locate.jsonpos import JsonWalker, LineMap, Offsets, decoded_to_raw
 from kms_hooks.model import Path, Problem, Span, Where
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Sequence
 
 
 def json_pointer(at: Path) -> str:

@@ -5,7 +5,6 @@ import gc
 import os
 import stat
 from kms_hooks.records import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from kms_hooks.checker import Checked, Selection, check
 from kms_hooks.escape import shortened
@@ -14,7 +13,10 @@ from kms_hooks.rules import Context
 from kms_hooks.sources import load
 from kms_hooks.sources.base import FixedDocument, ParseError, Source, SourceFile
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Callable, Iterable, Iterator
+
     from kms_hooks.suppress import Silenced, Suppression
 
 

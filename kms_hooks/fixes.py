@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 from kms_hooks.records import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from kms_hooks.model import Finding, Fix, Span, TextEdit
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, Iterator
+
     import argparse
 
     from kms_hooks.engine import Outcome

@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Sequence
 
 from kms_hooks.config import UsageError
 from kms_hooks.sources.base import SourceFile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Sequence
 
 _EMPTY_BLOB = "0" * 40
 _SKIPPED_MODES = ("160000", "120000")  # submodules and symbolic links hold no file content

@@ -7,9 +7,15 @@ path only when a finding is reported, so files without findings never pay for po
 from __future__ import annotations
 
 from kms_hooks.records import dataclass, field
-from typing import Any, Callable, Protocol, Union
+from collections.abc import Callable
 
-PathPart = Union[str, int]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+else:
+    Protocol = object  # the typing module is a tenth of a hook call's start-up
+
+PathPart = str | int
 Path = tuple[PathPart, ...]
 
 # Kinds of policy; they decide which rules apply.
@@ -105,7 +111,7 @@ class Fix:
     reason: str = ""
 
 
-Narrowing = Callable[["Value", Union[str, None]], Fix]
+Narrowing = Callable[["Value", "str | None"], Fix]
 Splitting = Callable[["Statement", "list[Value]", Fix], Fix]
 
 
@@ -267,7 +273,7 @@ class Grant:
     name_in_messages: bool = False
 
 
-Subject = Union[Policy, Grant]
+Subject = Policy | Grant
 
 
 @dataclass(frozen=True)

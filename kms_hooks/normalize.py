@@ -6,7 +6,6 @@ expands conditional structure (`Fn::If`) into the alternatives it may stand for.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
 
 from kms_hooks.kms.facts import concerns_kms
 from kms_hooks.model import (
@@ -23,6 +22,10 @@ from kms_hooks.model import (
     Where,
     json_type_name,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping
 
 
 class Reader:

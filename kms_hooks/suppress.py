@@ -12,11 +12,13 @@ import heapq
 import os
 import re
 from kms_hooks.records import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Iterable
 
 from kms_hooks.model import NOTE, WARNING, Finding, Span, Where
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Callable, Iterable
+
     from kms_hooks.checker import Selection
 
 # A file without this text holds no directive: the only cost a file pays.

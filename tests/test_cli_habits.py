@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from kms_hooks import __version__
-from kms_hooks.cli import colour_wanted, main, main_cloudformation
+from kms_hooks.cli import build_parser, colour_wanted, main, main_cloudformation, parse_arguments
 from tests.gitutil import BAD, GOOD, commit, located, write
 
 # BAD with a second statement: KMS101 on the "*" at 6:17, KMS108 on the second one's "kms:*".
@@ -33,6 +33,20 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main_cloudformation(["--version"])
     assert exited.value.code == 0
     assert capsys.readouterr().out == f"kms-cloudformation {__version__}\n"
+
+
+def test_a_call_with_paths_alone_reads_them_as_the_parser_would() -> None:
+    # Paths alone skip argparse: what they give must be what the parser gives.
+    for argv in ([], ["policy.json"], ["a.json", "b/c.tf", "install-git-hook.json"]):
+        parsed = vars(build_parser("kms-policies").parse_args(argv))
+        assert vars(parse_arguments("kms-policies", argv)) == parsed
+    assert parse_arguments("kms-policies", ["-q", "a.json"]).quiet is True
+    # Each call has its own lists: appending to one call's paths changes no other's.
+    first = parse_arguments("kms-policies", ["a.json"])
+    first.paths.append("b.json")
+    first.select.append("KMS101")
+    assert parse_arguments("kms-policies", ["a.json"]).paths == ["a.json"]
+    assert parse_arguments("kms-policies", ["a.json"]).select == []
 
 
 def test_comma_lists_ids_prefixes_and_names_select_rules(

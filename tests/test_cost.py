@@ -236,3 +236,28 @@ def test_one_small_file_imports_only_what_it_uses(tmp_path: pathlib.Path) -> Non
     loaded = set(done.stderr.split())
     assert "kms_hooks.rules.identity" in loaded
     assert sorted(loaded & set(NOT_AT_START)) == []
+
+
+# What a hook call with file names alone (as pre-commit makes it) does not need: argparse with
+# gettext and locale parse no option; typing is for the type checker; the template reader reads
+# no policy file.
+NOT_IN_A_HOOK_CALL = ("argparse", "gettext", "locale", "typing",
+                      "kms_hooks.sources.cloudformation.template", "kms_hooks.suppress")
+
+
+def test_a_hook_call_with_file_names_alone_loads_no_parser_and_no_typing(
+        tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "policy.json"
+    path.write_text(star_policy(2))
+    # Only what the call itself loads counts: an environment may load some of these at start.
+    program = ("import sys\nbefore = set(sys.modules)\nfrom kms_hooks.cli import main\n"
+               "status = main(sys.argv[1:])\n"
+               "print(' '.join(sorted(set(sys.modules) - before)), file=sys.stderr)\n"
+               "sys.exit(status)\n")
+    # As pre-commit runs it: in the repository, with names relative to it.
+    done = subprocess.run([sys.executable, "-c", program, path.name], capture_output=True,
+                          text=True, timeout=60, check=False, cwd=tmp_path)
+    assert done.returncode == 1 and done.stdout.count("KMS101") == 2, done.stderr
+    loaded = set(done.stderr.split())
+    assert "kms_hooks.rules.identity" in loaded and "kms_hooks.sources.raw" in loaded
+    assert sorted(loaded & set(NOT_IN_A_HOOK_CALL)) == []

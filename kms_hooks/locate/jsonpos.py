@@ -9,9 +9,12 @@ import bisect
 import itertools
 import re
 from array import array
-from typing import Any, Callable, Sequence
 
 from kms_hooks.model import Path, PathPart, Span
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Sequence
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 

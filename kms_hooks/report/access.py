@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Sequence
 
 from kms_hooks.access import CHANGES, NOT_KEY_SCOPED, Change, Row, sort_key
 from kms_hooks.escape import printable, shortened
 from kms_hooks.kms.facts import ACTION_CLASS, STAR_ONLY
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Sequence
 
 def plain(text: str) -> str:
     """Text on one line, control characters (terminal escapes, bidirectional overrides)

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from kms_hooks.engine import Outcome
 from kms_hooks.model import Finding
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def finding_fields(finding: Finding) -> dict[str, Any]:

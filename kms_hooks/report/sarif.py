@@ -4,13 +4,16 @@ from __future__ import annotations
 import json
 import os
 import textwrap
-from typing import Any
 from urllib.parse import quote
 
 from kms_hooks.engine import Outcome
 from kms_hooks.escape import printable
 from kms_hooks.model import Finding, Span
 from kms_hooks.report.paths import from_root, repository_root
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
           "sarif-schema-2.1.0.json")

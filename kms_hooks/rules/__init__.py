@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 from kms_hooks.records import dataclass, field
-from typing import Callable, Iterable, Iterator, Union
+from collections.abc import Callable, Iterable, Iterator
 
 from kms_hooks.model import Fix, Grant, Policy, Where
 
@@ -62,7 +62,7 @@ class Rule:
     check: Check | None = field(compare=False)  # None: findings made while reading files
     applies: str = ""  # what it applies to, when not policy kinds alone (for the docs)
 
-    def applies_to(self, subject: Union[Policy, Grant]) -> bool:
+    def applies_to(self, subject: Policy | Grant) -> bool:
         kind = "grant" if isinstance(subject, Grant) else subject.kind
         return kind in self.kinds
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from kms_hooks.records import dataclass
-from typing import Any, Callable, TypeVar
 
 from kms_hooks.kms import arn
 from kms_hooks.kms.facts import ALL, describe, expand, has_wildcard
 from kms_hooks.model import SPECIFIC, Condition, Policy, Statement, Value, Where
 
-T = TypeVar("T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, TypeVar
+
+    T = TypeVar("T")
 
 
 def memo(owner: Statement | Policy, name: str, compute: Callable[[], T]) -> T:

@@ -2,11 +2,14 @@
 absent (KMS114)."""
 from __future__ import annotations
 
-from typing import Iterator
 
 from kms_hooks.model import ENDPOINT, IDENTITY, KEY, KEY_OR_ENDPOINT, NOTE, Condition, Policy
 from kms_hooks.rules import Context, Report, RuleDoc, rule
 from kms_hooks.rules.common import operator
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
 
 # Multivalued keys a request may carry no value for, and what their absence means.
 _MAY_BE_ABSENT = {

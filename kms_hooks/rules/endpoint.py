@@ -1,7 +1,6 @@
 """Rules for VPC endpoint policies of AWS KMS endpoints (AWS KMS guidance on VPC endpoints)."""
 from __future__ import annotations
 
-from typing import Iterator
 
 from kms_hooks.kms import arn
 from kms_hooks.kms.facts import CROSS_ACCOUNT
@@ -16,6 +15,10 @@ from kms_hooks.rules.common import (
     resources,
 )
 from kms_hooks.rules.perimeter import resource_perimeter
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
 
 _LOGGING = ("and calls to other accounts' keys are not logged in this account's CloudTrail")
 

@@ -1,11 +1,14 @@
 """Rules for KMS grants (AWS KMS guidance: "Best practices for AWS KMS grants")."""
 from __future__ import annotations
 
-from typing import Iterator
 
 from kms_hooks.kms.facts import ENCRYPTION_CONTEXT_OPERATIONS, canonical
 from kms_hooks.model import GRANT, NOTE, WARNING, Grant, Value
 from kms_hooks.rules import Context, Report, RuleDoc, rule
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
 
 
 def _operations(grant: Grant) -> Iterator[tuple[str, Value]]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterator
 
 from kms_hooks.kms import arn
 from kms_hooks.kms.facts import (
@@ -52,6 +51,10 @@ from kms_hooks.rules.perimeter import (
     perimeter_accounts,
     resource_perimeter,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Iterator
 
 _KEY_ARN_EXAMPLE = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 _ACCOUNT_PATTERN = "arn:aws:kms:*:111122223333:key/*"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
 
 from kms_hooks.kms.facts import ALL
 from kms_hooks.model import (
@@ -29,6 +28,10 @@ from kms_hooks.rules.common import (
     operator,
     pins,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
 
 _PIN_KEYS = frozenset({
     "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths", "aws:principalarn",

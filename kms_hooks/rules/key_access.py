@@ -2,13 +2,16 @@
 and AWS services acting for anyone (KMS205)."""
 from __future__ import annotations
 
-from typing import Iterator
 
 from kms_hooks.kms.facts import ALL, CRYPTOGRAPHIC, GRANT_OPERATIONS, describe
 from kms_hooks.model import KEY, WARNING, Condition, Policy, Statement
 from kms_hooks.rules import Context, Report, RuleDoc, rule
 from kms_hooks.rules.common import granted_actions, operator, pins
 from kms_hooks.rules.key import is_everyone, pins_caller
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
 
 _ACCOUNT_PINS = frozenset({"kms:calleraccount", "aws:principalaccount"})
 # Using and describing the key: what AWS managed keys allow through kms:ViaService, and the

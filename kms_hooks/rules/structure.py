@@ -1,7 +1,6 @@
 """Structure and input: files that cannot be read, repeated keys, malformed statements."""
 from __future__ import annotations
 
-from typing import Iterator
 
 from kms_hooks.kms.facts import concerns_kms
 from kms_hooks.model import (
@@ -17,6 +16,10 @@ from kms_hooks.model import (
 )
 from kms_hooks.rules import Context, Report, RuleDoc, declare, rule
 from kms_hooks.rules.common import memo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
 
 _PARSE_ERROR = RuleDoc(
     finds="""

@@ -4,13 +4,17 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from kms_hooks.documents import PointDocument
 from kms_hooks.model import Span, Subject
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Iterable, Protocol
+
     from kms_hooks.suppress import Suppression
+else:
+    Protocol = object  # see kms_hooks.model
 
 
 class ParseError(Exception):

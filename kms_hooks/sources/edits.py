@@ -4,10 +4,13 @@ syntax its members follow; the lines around the member are kept as they were."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from kms_hooks.documents import TextDocument
 from kms_hooks.model import Fix, Span, Statement, TextEdit, Value, Where
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def removal(where: Where, title: str, json_commas: bool, only_member: bool = False,

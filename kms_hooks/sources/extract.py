@@ -6,13 +6,16 @@ parsed file by identity to know its path, and from the path its line and column.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
 
 from kms_hooks.config import Extract, glob_matches
 from kms_hooks.documents import EmbeddedJsonDocument, JsonDocument
 from kms_hooks.model import KEY, Document, Path, Policy, Where
 from kms_hooks.normalize import Reader, read_fragment, read_policy
 from kms_hooks.sources.base import ParseError, SourceFile, parse_json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterator, Sequence
 
 
 class ExtractSource:

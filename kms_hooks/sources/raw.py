@@ -9,7 +9,6 @@ import functools
 import re
 from collections import deque
 from kms_hooks.records import dataclass, replace
-from typing import Any, Iterable, Iterator
 
 from kms_hooks.documents import EmbeddedJsonDocument, JsonDocument, embedded_error, not_json
 from kms_hooks.kms.facts import is_kms_action
@@ -30,6 +29,10 @@ from kms_hooks.model import (
 from kms_hooks.normalize import Reader, concerns_kms_rules, read_fragment, read_policy
 from kms_hooks.sources.base import ParseError, SourceFile, parse_json
 from kms_hooks.sources.edits import account_keys, json_split
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Iterator
 
 @dataclass(frozen=True)
 class Location:

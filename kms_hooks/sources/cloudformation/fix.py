@@ -3,10 +3,13 @@ id into its ARN, written in the form (short or long, JSON or YAML) the template 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from kms_hooks.model import Fix, Narrowing, TextEdit, Value, Where
 from kms_hooks.sources.edits import account_keys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 NODE, SUB_STRING, PLAIN_STRING = "node", "sub", "string"  # how a policy is written
 

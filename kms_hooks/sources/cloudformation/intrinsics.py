@@ -12,11 +12,14 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from typing import Any, Iterator, Mapping
 
 from kms_hooks.model import SPECIFIC, THIS_ACCOUNT, Value, Where
 from kms_hooks.normalize import Reader
 from kms_hooks.sources.cloudformation import fix
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterator, Mapping
 
 KEY_TYPES = frozenset({"AWS::KMS::Key", "AWS::KMS::ReplicaKey"})
 ALIAS_TYPE = "AWS::KMS::Alias"

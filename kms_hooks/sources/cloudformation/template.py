@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from kms_hooks.records import dataclass, replace
-from typing import Any, Iterator
 
 from kms_hooks.documents import EmbeddedJsonDocument, JsonDocument, embedded_error, not_json
 from kms_hooks.model import (
@@ -32,6 +31,7 @@ from kms_hooks.model import (
 from kms_hooks.normalize import Reader, read_policy
 from kms_hooks.sources.base import ParseError, SourceFile, joined_note, parse_json
 from kms_hooks.sources.cloudformation import fix
+from kms_hooks.sources.cloudformation.sniff import template_format
 from kms_hooks.sources.edits import json_split, removal
 from kms_hooks.suppress import Suppression
 from kms_hooks.sources.cloudformation.intrinsics import (
@@ -43,6 +43,10 @@ from kms_hooks.sources.cloudformation.intrinsics import (
     is_no_value,
 )
 from kms_hooks.sources.cloudformation.suppressions import metadata, yaml_comments
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterator
 
 DOCUMENT = "document"  # the property is a policy document (an object, a JSON string, Fn::Sub)
 SAM_POLICIES = "sam-policies"  # a SAM Policies list: documents, managed policies, templates
@@ -172,43 +176,6 @@ class CloudFormationSource:
         more = OVER_BUDGET if template.over_budget else None
         return [replace(p, name_in_messages=True, note=joined_note(p.note, more))
                 for p in policies]
-
-
-# identify's tags of names that say nothing of the format (`.txt`), beside names it does not know
-# at all (`.template`, `.cfn`, no extension): such files are templates if their content says so.
-_UNTYPED_TAGS = frozenset({"text", "plain-text"})
-
-
-def template_format(file: SourceFile) -> str | None:
-    """"json" or "yaml" when the file may be a template: a JSON or YAML file that mentions
-    `Resources` and `AWS::`, or a file of an untyped name (`app.template`) whose content does and
-    reads as text; JSON when that content starts with `{`."""
-    if "format" in file.cache:
-        found: str | None = file.cache["format"]
-        return found
-    tags = file.extension_tags
-    found = None
-    if "json" in tags or "yaml" in tags:
-        text = file.text
-        if "Resources" in text and "AWS::" in text:
-            found = "json" if "json" in tags else "yaml"
-    elif tags <= _UNTYPED_TAGS and _mentions_resources(file):
-        try:
-            text = file.text
-        except ParseError:
-            text = ""  # not text: a binary file that happens to hold the words
-        if text:
-            found = "json" if text.lstrip().startswith("{") else "yaml"
-    file.cache["format"] = found
-    return found
-
-
-def _mentions_resources(file: SourceFile) -> bool:
-    try:
-        content = file.content
-    except ParseError:
-        return False  # unreadable, and of no known format: not this source's to report
-    return b"AWS::" in content and b"Resources" in content
 
 
 def is_template(data: Any) -> bool:

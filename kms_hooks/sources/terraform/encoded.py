@@ -13,7 +13,6 @@ Works on the Terraform model only, whichever reader built it.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from kms_hooks.documents import TextDocument
 from kms_hooks.model import Path, Span, Value, Where
@@ -21,6 +20,10 @@ from kms_hooks.normalize import Reader, read_policy
 from kms_hooks.sources.terraform.model import Expression
 from kms_hooks.sources.terraform.strings import Document, read_json_string
 from kms_hooks.sources.terraform.resolve import Resolver
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ENCODE = "jsonencode"
 FILE_FUNCTIONS = ("file", "templatefile")

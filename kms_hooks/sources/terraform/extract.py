@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import os
 from kms_hooks.records import dataclass, field, replace
-from typing import Any, Collection, Iterable, Iterator
 
 from kms_hooks.kms.facts import is_kms_action
 from kms_hooks.model import (
@@ -60,6 +59,10 @@ from kms_hooks.sources.terraform.model import Block, Expression, Module, Referen
 from kms_hooks.sources.terraform.policies import POLICY_DOCUMENT, DocumentReader, policy
 from kms_hooks.sources.terraform.resolve import OVER_BUDGET, Resolver
 from kms_hooks.sources.terraform.strings import Document, read_json_string
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Collection, Iterable, Iterator
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ the places that text occurs.
 from __future__ import annotations
 
 import bisect
-from typing import TYPE_CHECKING
 
 from kms_hooks.suppress import MARK, Position, Suppression, in_text, lines, read_directive
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from tree_sitter import Node
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from typing import Any, Iterator
 
 from kms_hooks.documents import JsonDocument
 from kms_hooks.model import Path, Where
@@ -23,6 +22,10 @@ from kms_hooks.sources.terraform.extract import DATA_TYPES, REFERENCED_RESOURCE_
 from kms_hooks.sources.terraform.model import Attribute, Block, Expression, Module, Reference
 from kms_hooks.sources.terraform.policies import POLICY_DOCUMENT
 from kms_hooks.sources.terraform.templates import parse_reference
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterator
 
 _MANAGED_TYPES = RESOURCE_TYPES | REFERENCED_RESOURCE_TYPES
 _MODULE_STEP = re.compile(r'module\.([^.\[]+)(?:\[[^\]]*\])?\.?')

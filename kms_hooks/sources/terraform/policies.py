@@ -7,7 +7,6 @@ with its `source_policy_documents` and `override_policy_documents` as the provid
 """
 from __future__ import annotations
 
-from typing import Any
 
 from kms_hooks.model import (
     Condition,
@@ -22,6 +21,10 @@ from kms_hooks.sources.terraform.encoded import read_expression_policy
 from kms_hooks.sources.terraform.model import Block, Expression
 from kms_hooks.sources.terraform.resolve import Resolver
 from kms_hooks.sources.terraform.strings import Document, read_json_string
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 POLICY_DOCUMENT = "aws_iam_policy_document"
 DOCUMENT_OUTPUTS = ("json", "minified_json")

@@ -12,11 +12,14 @@ Works on the Terraform model only, whichever reader built it.
 from __future__ import annotations
 
 from kms_hooks.records import replace
-from typing import Iterator
 
 from kms_hooks.model import SPECIFIC, THIS_ACCOUNT, Value, Where
 from kms_hooks.sources.terraform.fix import reference_fix
 from kms_hooks.sources.terraform.model import Block, Expression, Module, Reference
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
 
 KEY_ARN = "key-arn"
 KEY_ID = "key-id"

@@ -11,12 +11,14 @@ from __future__ import annotations
 import importlib
 import os
 from kms_hooks.records import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable
 
 from kms_hooks.model import Policy, Subject
 from kms_hooks.sources.base import ParseError, SourceFile
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # the model loads with the first Terraform file, not with every hook call
+    from typing import Callable
+
     from kms_hooks.sources.terraform.model import Block
 
 # Readers of the files of a module directory, by file name suffix: "module:function", the

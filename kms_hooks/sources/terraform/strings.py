@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from kms_hooks.records import dataclass
-from typing import Any
 
 from kms_hooks.documents import EmbeddedJsonDocument, embedded_error, not_json
 from kms_hooks.model import SPECIFIC, Problem, Statement, Value, Where
@@ -17,6 +16,10 @@ from kms_hooks.sources.base import ParseError, parse_json
 from kms_hooks.sources.terraform.fix import at_element
 from kms_hooks.sources.terraform.model import Expression
 from kms_hooks.sources.terraform.resolve import Resolver
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # An interpolation inside a rendered JSON string: private-use characters, which no policy holds.
 _OPEN, _CLOSE = "\ue010", "\ue011"

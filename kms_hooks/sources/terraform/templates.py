@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from kms_hooks.model import Where
 from kms_hooks.sources.terraform.model import Expression, Reference, TemplatePart
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class _Unknown(Exception):

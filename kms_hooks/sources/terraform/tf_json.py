@@ -11,7 +11,6 @@ extraction needs depends on the difference.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
 
 from kms_hooks.documents import JsonDocument
 from kms_hooks.locate.jsonpos import decoded_to_raw
@@ -20,6 +19,10 @@ from kms_hooks.sources.base import SourceFile
 from kms_hooks.sources.terraform.model import Attribute, Block, Expression
 from kms_hooks.sources.terraform.templates import parse_template
 from kms_hooks.suppress import MARK, Position, Suppression, in_text, read_directive
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterator
 
 # Top-level block types and how many labels each takes (Terraform's own language, not a
 # provider's schema).  Unknown top-level keys are not Terraform configuration.
