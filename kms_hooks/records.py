@@ -4,9 +4,11 @@ the cost when the tool starts.
 Each hook call imports some forty record classes.  The standard `dataclasses` module imports
 `inspect` (with `ast`, `dis`, `tokenize`) and compiles five or six methods per class: a third of
 a short run's time.  Here `__init__`, `__eq__` and `__hash__` are compiled when a class first
-uses them, so a short run pays only for the classes it makes; a frozen record's `__init__`
-stores its fields in the instance's `__dict__`, as fast as a plain class.  Type checkers see the standard module itself, so the
-declarations mean exactly what they say.  Supported: `frozen`, defaults, and `field` with
+uses them, so a short run pays only for the classes it makes.  Type checkers see the standard
+module itself, so the declarations mean exactly what they say, and mypy refuses an assignment to
+a field of a frozen record; at run time such a record is made and read as a plain object (a
+guard against assignment there would make each of the tool's many small records slower to make
+and to read).  Supported: `frozen`, defaults, and `field` with
 `default`, `default_factory`, `init`, `repr`, `compare` and `hash`.
 """
 from __future__ import annotations
@@ -18,9 +20,6 @@ if TYPE_CHECKING:
     from dataclasses import replace as replace
 else:
     _MISSING = object()
-
-    class FrozenInstanceError(AttributeError):
-        """Assigning to a field of a frozen record."""
 
     class _Field:
         __slots__ = ("name", "default", "default_factory", "init", "repr", "compare", "hash")
@@ -84,15 +83,7 @@ else:
         cls.__repr__ = __repr__
         cls.__eq__ = _compiled_later(cls, "__eq__", _eq_source)
         if frozen:
-            def __setattr__(self, name, value):
-                raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-            def __delattr__(self, name):
-                raise FrozenInstanceError(f"cannot delete field {name!r}")
-
             cls.__hash__ = _compiled_later(cls, "__hash__", _hash_source)
-            cls.__setattr__ = __setattr__
-            cls.__delattr__ = __delattr__
         elif "__hash__" not in cls.__dict__:
             cls.__hash__ = None
         return cls
@@ -112,8 +103,6 @@ else:
         return first_call
 
     def _init_source(cls, namespace):
-        # Fields are stored in the instance's __dict__ directly: a frozen record refuses
-        # assignment, and this is several times faster than object.__setattr__ per field.
         parameters, body = [], []
         for found in cls.__record_fields__:
             if found.init:
@@ -136,13 +125,13 @@ else:
                 value = f"_d_{found.name}"
             else:
                 continue
-            body.append(f"_fields[{found.name!r}] = {value}")
+            body.append(f"self.{found.name} = {value}")
         if hasattr(cls, "__post_init__"):
             body.append("self.__post_init__()")
         # Parameters with defaults may precede those without only by keyword, as
         # dataclasses would refuse; the classes here never need that.
-        return (f"def __init__(self, {', '.join(parameters)}):\n    _fields = self.__dict__\n    "
-                + "\n    ".join(body) + "\n")
+        return (f"def __init__(self, {', '.join(parameters)}):\n    "
+                + ("\n    ".join(body) or "pass") + "\n")
 
     def _eq_source(cls, namespace):
         compared = [f.name for f in cls.__record_fields__ if f.compare]

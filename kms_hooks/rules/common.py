@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def memo(owner: Statement | Policy, name: str, compute: Callable[[], T]) -> T:
     """Computes a fact about a statement (or a policy) once, however many rules ask for it."""
-    cache: dict[str, Any] | None = owner.__dict__.get("_memo")
+    cache: dict[str, Any] | None = getattr(owner, "_memo", None)
     if cache is None:
         cache = {}
         object.__setattr__(owner, "_memo", cache)

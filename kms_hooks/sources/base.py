@@ -43,10 +43,13 @@ def tags_from_filename(name: str) -> frozenset[str]:
     hook call would pay for."""
     from identify import extensions
 
-    for part in [name, *name.split(".")]:
-        if part in extensions.NAMES:
-            return _tags(part, os.path.splitext(name)[1][1:].lower())
-    return _tags("", os.path.splitext(name)[1][1:].lower())
+    ext = os.path.splitext(name)[1][1:].lower()
+    parts = name.split(".")
+    if name in extensions.NAMES or not extensions.NAMES.keys().isdisjoint(parts):
+        for part in [name, *parts]:
+            if part in extensions.NAMES:
+                return _tags(part, ext)
+    return _tags("", ext)
 
 
 _TAGS: dict[tuple[str, str], frozenset[str]] = {}

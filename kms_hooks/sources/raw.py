@@ -140,9 +140,9 @@ def _from_table(document: JsonDocument, data: Any, reader: Reader) -> Iterator[P
                 found.append((location, holder))
     if not found:
         return
-    paths = _container_paths(data, {id(holder) for _, holder in found})
-    managed_names = _managed_policy_names(data)
-    details = _detail_attachments(data)
+    paths = _holder_paths(data, found)
+    managed_names = _managed_policy_names(data) if "Policies" in data else {}
+    details = _detail_attachments(data) if any(d[0] in data for d in DETAILS) else {}
     for location, holder in found:
         at = paths.get(id(holder))
         if at is None:
@@ -159,6 +159,25 @@ def _from_table(document: JsonDocument, data: Any, reader: Reader) -> Iterator[P
         attached.extend(details.get(id(holder), ()))
         yield from _document(document, node, node_at, reader, location.kind, name,
                              location.label, aws_managed, tuple(attached))
+
+
+def _holder_paths(data: dict[str, Any],
+                  found: list[tuple[Location, dict[str, Any]]]) -> dict[int, Path]:
+    """The paths of the holders found: the document itself, or a top-level field's value, as
+    most outputs have them, without walking the document; the others by walking it."""
+    paths: dict[int, Path] = {}
+    wanted: set[int] = set()
+    for location, holder in found:
+        start = _START_FIELDS.get(location.holders, "")
+        if holder is data:
+            paths[id(holder)] = ()
+        elif start and data.get(start) is holder:
+            paths[id(holder)] = (start,)
+        else:
+            wanted.add(id(holder))
+    if wanted:
+        paths.update(_container_paths(data, wanted))
+    return paths
 
 
 def search(expression: str, data: Any) -> Any:

@@ -32,10 +32,15 @@ MODULE_READERS = {
 _PLAN_MARKERS = ('"planned_values"', '"resource_changes"')
 
 
+# The longest suffix first: `x.tf.json` is JSON configuration, not `.json`.
+_SUFFIXES = tuple(sorted(MODULE_READERS, key=len, reverse=True))
+
+
 def _suffix(path: str) -> str | None:
+    if not path.endswith(_SUFFIXES):
+        return None
     name = os.path.basename(path)
-    # The longest suffix first: `x.tf.json` is JSON configuration, not `.json`.
-    for suffix in sorted(MODULE_READERS, key=len, reverse=True):
+    for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return suffix
     return None
