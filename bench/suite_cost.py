@@ -3,7 +3,8 @@
 - findings: one policy of 1,000 / 10,000 / 30,000 statements that each have a finding, against
   the same statements without one (target: within 10 times); CloudFormation templates of 2,000
   and 8,000 policy resources, the same way; a 50 MB plan whose every policy has a finding,
-  against `json.load` of it, in time and in peak memory (target: memory within 3 times);
+  against `json.load` of it, in time and in peak memory (target: memory within 3 times), and
+  against the same plan whose policies name a key instead (target: within 10 times);
 - wildcards: actions and Deny resource patterns with many `*` against long values, against the
   same policy with plain patterns (target: within a second);
 - YAML alias bombs (Fn::Join, Fn::Sub, a short-form tag, Fn::If over aliases) and Terraform
@@ -94,14 +95,21 @@ def template(resources: int, findings: bool) -> dict[str, Any]:
     return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": found}
 
 
-def plan(megabytes: float) -> str:
-    """A plan (one line) of role policies that each grant KMS on "*"."""
+def plan(megabytes: float, findings: bool = True) -> str:
+    """A plan (one line) of role policies that each grant KMS on "*"; without `findings`, the
+    same policies, as many, each on one key (the file is then a little larger)."""
     resources, changes = [], []
     size, index = 0, 0
     while size < megabytes * 1024 * 1024:
-        document = json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Sid": "Use", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-             "Resource": "*"}]})
+        statement = {"Sid": "Use", "Effect": "Allow",
+                     "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"}
+        size += 2 * len(json.dumps({"name": f"app-{index}", "role": f"app-{index}",
+                                    "policy": json.dumps({"Version": "2012-10-17",
+                                                          "Statement": [statement]})})) + 500
+        if not findings:
+            statement["Resource"] = ("arn:aws:kms:us-east-1:111122223333:key/"
+                                     f"{index:08d}-1111-2222-3333-444455556666")
+        document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
         values = {"name": f"app-{index}", "role": f"app-{index}", "policy": document}
         head = {"address": f"aws_iam_role_policy.app[{index}]", "mode": "managed",
                 "type": "aws_iam_role_policy", "name": "app", "index": index,
@@ -110,7 +118,6 @@ def plan(megabytes: float) -> str:
                           "sensitive_values": {}})
         changes.append({**head, "change": {"actions": ["create"], "before": None,
                                            "after": values, "after_unknown": {"id": True}}})
-        size += 2 * len(json.dumps(values)) + 500
         index += 1
     return json.dumps({"format_version": "1.2", "terraform_version": "1.6.0",
                        "planned_values": {"root_module": {"resources": resources}},
@@ -136,14 +143,24 @@ def findings_rows(directory: pathlib.Path) -> list[Row]:
         row, _, _ = pair(f"template of {resources:,} policies, each a finding", bad,
                          "the same without findings", good, runs=1)
         rows.append(row)
-    big = directory / "plan.json"
-    big.write_text(plan(50))
+    return rows + plan_rows(directory)
+
+
+def plan_rows(directory: pathlib.Path, megabytes: float = 50) -> list[Row]:
+    """The plan full of findings against json.load of it and against the same plan without
+    findings, each in time and in peak memory; each measured once (about a minute)."""
+    big, plain = directory / "plan.json", directory / "plan-no-findings.json"
+    big.write_text(plan(megabytes))
+    plain.write_text(plan(megabytes, findings=False))
     size = big.stat().st_size / 1024 / 1024
-    row, tool_mb, base_mb = pair(f"{size:.0f} MB plan, every policy a finding", big,
-                                 "json.load of the same file", big, runs=1, program=JSON_LOAD)
-    rows.append(row)
-    rows.append(mb_row("  peak memory", tool_mb, "  json.load", base_mb))
-    return rows
+    tool, tool_mb = measured(TOOL, big, 1)
+    loaded, loaded_mb = measured(JSON_LOAD, big, 1)
+    without, without_mb = measured(TOOL, plain, 1)
+    return [(f"{size:.0f} MB plan, every policy a finding", tool, "json.load of the same file",
+             loaded),
+            mb_row("  peak memory", tool_mb, "  json.load", loaded_mb),
+            ("  the same plan", tool, "its policies without findings", without),
+            mb_row("  peak memory", tool_mb, "  without findings", without_mb)]
 
 
 def mb_row(label: str, tool: float, baseline_label: str, baseline: float) -> Row:
