@@ -39,9 +39,9 @@ def is_plan(data: Any) -> bool:
         or isinstance(data.get("resource_changes"), list))
 
 
-def read_plan(document: JsonDocument) -> list[Module]:
-    """One Module per module instance of the plan, holding the blocks extraction reads."""
-    data = document.data
+def read_plan(document: JsonDocument, data: dict[str, Any]) -> list[Module]:
+    """One Module per module instance of the plan (`data`, parsed from `document`), holding
+    the blocks extraction reads."""
     reader = _PlanReader(document, data)
     return reader.modules()
 

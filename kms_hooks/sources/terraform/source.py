@@ -97,7 +97,11 @@ class TerraformSource:
             return None
         # Plans run to tens of megabytes: positions are found for the findings alone, and as a
         # generated file a plan repeats no keys, so the first occurrence of each is the one.
-        modules = read_plan(JsonDocument(file.path, file.text, data, duplicates={}))
+        # The document keeps no parse: once read into the model, the plan's parsed values
+        # (several times the size of its text) are not needed, and no other source reads it.
+        modules = read_plan(JsonDocument(file.path, file.text, None, duplicates={}), data)
+        del data
+        file.cache.pop("plain-json", None)
         return [replace(s, generated=True) if isinstance(s, Policy) else s
                 for s in extract(modules, [file.path])]
 
