@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-from kms_hooks.locate.jsonpos import JsonWalker, LineMap, Offsets, decoded_to_raw
+from kms_hooks.locate.jsonpos import JsonWalker, LineMap, Offsets, RawPositions, decoded_to_raw
 from kms_hooks.model import Path, Problem, Span, Where
 
 TYPE_CHECKING = False
@@ -53,14 +53,19 @@ class JsonDocument(TextDocument):
 
     def offsets(self, at: Path) -> Offsets | None:
         """Where the value at `at` is; an absent element falls back to its parent."""
-        if self._walker is None:
+        walker = self._walker
+        if walker is None:
             repeats = self._repeats if self._duplicates is not None else None
-            self._walker = JsonWalker(self.text, repeats)
+            walker = JsonWalker(self.text, repeats)
         while True:
-            found = self._walker.offsets(at)
+            found = walker.offsets(at)
             if found is not None or not at:
-                return found
+                break
             at = at[:-1]
+        # A walker that remembers nothing (a small policy) is not kept: one for each policy
+        # string of a large plan would add up.
+        self._walker = walker if walker.holds_listings else None
+        return found
 
     def _repeats(self, at: Path, key: str) -> bool:
         assert self._duplicates is not None
@@ -118,7 +123,7 @@ class EmbeddedJsonDocument:
         self.source_offsets = source_offsets
         self.outer_at = outer_at
         self.inner = JsonDocument(outer.path, text, data)
-        self._raw_positions: Sequence[int] | None = None
+        self._raw_positions: Sequence[int] | RawPositions | None = None
         self._body_start = -1
         self._spans: dict[tuple[Path, bool], Span] = {}
 
@@ -160,19 +165,22 @@ class EmbeddedJsonDocument:
         return span
 
     def _locate(self, at: Path, key: bool) -> Span:
-        outer_span: Span = self.outer.span(self.outer_at)
         found = self.inner.offsets(at)
         if found is None:
-            return outer_span
+            return self._outer_span()
         start, end = (found.key_start, found.key_end) if key and found.key_start >= 0 else (
             found.start,
             found.end,
         )
         raw_start, raw_end = self._map(start), self._map(end)
         if raw_start is None or raw_end is None:
-            return outer_span
+            return self._outer_span()
         lines: LineMap = self.outer.line_map
         return lines.span(raw_start, raw_end)
+
+    def _outer_span(self) -> Span:
+        span: Span = self.outer.span(self.outer_at)
+        return span
 
     def pointer(self, at: Path) -> str:
         outer_pointer: str = self.outer.pointer(self.outer_at)

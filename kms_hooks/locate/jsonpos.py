@@ -17,12 +17,15 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Sequence
 
 _SPACE = re.compile(r"[ \t\n\r]*")
+_BLANKS = " \t\n\r"
 
 
 def _skip_space(text: str, position: int) -> int:
-    found = _SPACE.match(text, position)
-    assert found is not None  # it matches the empty string too
-    return found.end()
+    if position < len(text) and text[position] in _BLANKS:
+        found = _SPACE.match(text, position)
+        assert found is not None  # it matches the empty string too
+        return found.end()
+    return position
 
 
 class Offsets:
@@ -30,113 +33,185 @@ class Offsets:
 
     __slots__ = ("start", "end", "key_start", "key_end")
 
-    def __init__(self, start: int, key_start: int, key_end: int) -> None:
+    def __init__(self, start: int, end: int, key_start: int, key_end: int) -> None:
         self.start = start
-        self.end = -1  # not known until the value has been scanned
+        self.end = end
         self.key_start = key_start
         self.key_end = key_end
 
 
+# A listing is kept for the next walk when its members read so far are more than this many, or
+# span more than this many characters, or when it holds a listing that is kept.  Reading a
+# smaller one again costs little, and a large file with a finding in each of its small objects
+# (a plan of 50,000 policies) would otherwise keep every member of every one of them.
+_KEEP_MEMBERS = 16
+_KEEP_EXTENT = 2048
+
+
 class _Listing:
-    """How far the members of one object or array have been read."""
+    """How far the members of one object or array have been read, and where each lies."""
 
-    __slots__ = ("members", "last", "index", "done")
+    __slots__ = ("spots", "names", "children", "done")
 
-    def __init__(self) -> None:
-        self.members: dict[PathPart, Offsets] = {}
-        self.last: Offsets | None = None  # the member read last; the next one follows it
-        self.index = 0
+    def __init__(self, is_object: bool) -> None:
+        # Four offsets per member: value start, value end (-1 until scanned), key start, key end
+        # (-1 in arrays).  An array of them: a tenth of the memory of an object per member.
+        self.spots = array("q")
+        # An object's member index by key (a repeated key: the last one read counts).
+        self.names: dict[str, int] | None = {} if is_object else None
+        self.children: dict[int, _Listing] | None = None  # listings of members walked into
         self.done = False
+
+
+_scan_once: Callable[[str, int], tuple[Any, int]] | None = None
 
 
 class JsonWalker:
     """Where paths lie in a JSON text, found by walking only the containers on the way.
 
     Values passed over are stepped over with the json module's C scanner, and where the walk
-    stopped in each container is remembered, so locating elements costs about one parse of the
-    text before them and nothing is built for the rest (a Terraform plan of tens of megabytes
+    stopped in each large container is remembered, so locating elements costs about one parse of
+    the text before them and nothing is built for the rest (a Terraform plan of tens of megabytes
     with findings on few elements).  The text must be valid JSON (it parsed already).  When a
     key is repeated the last one counts, as in the parse; `repeats(path, key)` says whether the
     object at `path` repeats `key` (None: unknown, so every object on the way is read to its end
     to find the last occurrence).
     """
 
+    __slots__ = ("text", "_repeats", "_keys", "_top")
+
     def __init__(self, text: str,
                  repeats: Callable[[Path, str], bool] | None = None) -> None:
-        import json
+        global _scan_once
+        if _scan_once is None:
+            import json
 
+            # The C scanner: the value that starts at an offset, and the offset after it.
+            _scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
         self.text = text
-        # The C scanner: the value that starts at an offset, and the offset after it.
-        self._scan: Callable[[str, int], tuple[Any, int]] = \
-            json.JSONDecoder().scan_once  # type: ignore[attr-defined]
         self._repeats = repeats
-        self._listings: dict[Path, _Listing] = {}
+        self._keys: dict[str, str] = {}  # each key's text once, however many objects have it
+        # Holds the root value as its only member.
+        self._top = _Listing(False)
+        self._top.done = True
         start = _skip_space(text, 0)
-        self._root = Offsets(start, -1, -1) if start < len(text) else None
+        if start < len(text):
+            self._top.spots.extend((start, -1, -1, -1))
+
+    @property
+    def holds_listings(self) -> bool:
+        """Whether walks remembered anything that a new walker would have to read again."""
+        return bool(self._top.children)
 
     def offsets(self, at: Path) -> Offsets | None:
         """The offsets of the value at `at`; None when there is no such element."""
-        found = self._root
-        for depth, part in enumerate(at):
-            if found is None:
-                return None
-            found = self._child(at[:depth], found, part)
-        if found is not None and found.end < 0:
-            self._end(found)
-        return found
-
-    def _end(self, offsets: Offsets) -> int:
-        if offsets.end < 0:
-            try:
-                offsets.end = self._scan(self.text, offsets.start)[1]
-            except (StopIteration, ValueError):
-                offsets.end = offsets.start + 1  # not JSON after all: point at its start
-        return offsets.end
-
-    def _child(self, path: Path, container: Offsets, part: PathPart) -> Offsets | None:
-        opener = self.text[container.start]
-        if opener not in "{[" or (opener == "{") != isinstance(part, str):
+        listing, index = self._top, 0
+        if not listing.spots:
             return None
-        listing = self._listings.get(path)
+        walked: list[tuple[_Listing, int, _Listing]] = []
+        try:
+            for depth, part in enumerate(at):
+                found = self._child(listing, index, at, depth, part, walked)
+                if found is None:
+                    return None
+                listing, index = walked[-1][2], found
+            spots = listing.spots
+            at_spot = 4 * index
+            return Offsets(spots[at_spot], self._end(spots, index), spots[at_spot + 2],
+                           spots[at_spot + 3])
+        finally:
+            self._forget_small(walked)
+
+    def _forget_small(self, walked: list[tuple[_Listing, int, _Listing]]) -> None:
+        for parent, index, child in reversed(walked):
+            spots = child.spots
+            count = len(spots) >> 2
+            if child.children or count > _KEEP_MEMBERS:
+                continue
+            if count:
+                last = 4 * (count - 1)
+                extent = max(spots[last], spots[last + 1]) - parent.spots[4 * index]
+                if extent > _KEEP_EXTENT:
+                    continue
+            assert parent.children is not None
+            del parent.children[index]
+
+    def _end(self, spots: array[int], index: int) -> int:
+        at_spot = 4 * index
+        end = spots[at_spot + 1]
+        if end < 0:
+            assert _scan_once is not None
+            try:
+                end = _scan_once(self.text, spots[at_spot])[1]
+            except (StopIteration, ValueError):
+                end = spots[at_spot] + 1  # not JSON after all: point at its start
+            spots[at_spot + 1] = end
+        return end
+
+    def _child(self, parent: _Listing, index: int, at: Path, depth: int, part: PathPart,
+               walked: list[tuple[_Listing, int, _Listing]]) -> int | None:
+        """The index of member `part` of the container that is member `index` of `parent`."""
+        children = parent.children
+        listing = children.get(index) if children is not None else None
         if listing is None:
-            listing = self._listings[path] = _Listing()
-        found = listing.members.get(part)
-        first_counts = opener == "[" or (self._repeats is not None
-                                         and not self._repeats(path, str(part)))
-        if found is not None and (listing.done or first_counts):
+            opener = self.text[parent.spots[4 * index]]
+            if opener not in "{[":
+                return None
+            listing = _Listing(opener == "{")
+            if children is None:
+                children = parent.children = {}
+            children[index] = listing
+        walked.append((parent, index, listing))
+        names = listing.names
+        if (names is not None) != isinstance(part, str):
+            return None
+        found = self._member(listing, part)
+        if listing.done:
+            return found
+        first_counts = names is None or (self._repeats is not None
+                                         and not self._repeats(at[:depth], str(part)))
+        if found is not None and first_counts:
             return found
         while not listing.done:
-            name = self._next(listing, container)
+            name = self._next(listing, parent, index)
             if name == part and first_counts:
                 break
-        return listing.members.get(part)
+        return self._member(listing, part)
 
-    def _next(self, listing: _Listing, container: Offsets) -> PathPart | None:
-        """Reads the next member of a container; None at its end."""
+    @staticmethod
+    def _member(listing: _Listing, part: PathPart) -> int | None:
+        if listing.names is not None:
+            return listing.names.get(str(part))
+        assert isinstance(part, int)
+        return part if 0 <= part < len(listing.spots) >> 2 else None
+
+    def _next(self, listing: _Listing, parent: _Listing, index: int) -> PathPart | None:
+        """Reads the next member of the container that is member `index` of `parent`; None at
+        its end."""
         text = self.text
-        position = container.start + 1 if listing.last is None else self._end(listing.last)
+        spots = listing.spots
+        count = len(spots) >> 2
+        position = parent.spots[4 * index] + 1 if not count else self._end(spots, count - 1)
         position = _skip_space(text, position)
         if position < len(text) and text[position] == ",":
             position = _skip_space(text, position + 1)
         if position >= len(text) or text[position] in "}]":
             listing.done = True
-            container.end = position + 1
+            parent.spots[4 * index + 1] = position + 1
             return None
-        name: PathPart
-        if text[container.start] == "{":
-            try:
-                name, key_end = self._scan(text, position)
-            except (StopIteration, ValueError):
-                listing.done = True  # not JSON after all
-                return None
-            value_start = _skip_space(text, _skip_space(text, key_end) + 1)
-            member = Offsets(value_start, position, key_end)
-        else:
-            name = listing.index
-            member = Offsets(position, -1, -1)
-        listing.index += 1
-        listing.members[name] = member  # a repeated key: the last one counts, as in the parse
-        listing.last = member
+        if listing.names is None:
+            spots.extend((position, -1, -1, -1))
+            return count
+        assert _scan_once is not None
+        try:
+            name, key_end = _scan_once(text, position)
+        except (StopIteration, ValueError):
+            listing.done = True  # not JSON after all
+            return None
+        name = self._keys.setdefault(name, name)
+        value_start = _skip_space(text, _skip_space(text, key_end) + 1)
+        spots.extend((value_start, -1, position, key_end))
+        listing.names[name] = count  # a repeated key: the last one counts, as in the parse
         return name
 
 
@@ -199,28 +274,48 @@ class LineMap:
         return Span(line, column, end_line, end_column)
 
 
-def decoded_to_raw(raw: str) -> Sequence[int]:
+class RawPositions:
     """For the body of a JSON string literal (between the quotes), the raw offset of each
-    decoded character, plus one entry for the end (an array: one is kept for each policy
-    string with findings)."""
-    if "\\" not in raw:
-        return range(len(raw) + 1)
-    positions = array("q")
-    i = 0
-    length = len(raw)
-    while i < length:
-        positions.append(i)
-        if raw[i] == "\\" and i + 1 < length:
+    decoded character, plus one entry for the end.  Only the escapes are stored (one such map
+    is kept for each policy string with findings, and a plan has thousands)."""
+
+    __slots__ = ("_length", "_escapes", "_shifts")
+
+    def __init__(self, raw: str) -> None:
+        # The decoded offset of each escape, and how many more raw characters than decoded
+        # ones there are up to and including it.
+        self._escapes = array("q")
+        self._shifts = array("q")
+        shift = 0
+        length = len(raw)
+        i = raw.find("\\")
+        while 0 <= i < length - 1:
             if raw[i + 1] == "u" and i + 5 < length + 1:
                 code = int(raw[i + 2 : i + 6], 16)
                 # A surrogate pair decodes to one character from two escapes.
-                if 0xD800 <= code < 0xDC00 and raw[i + 6 : i + 8] == "\\u":
-                    i += 12
-                else:
-                    i += 6
+                step = 12 if 0xD800 <= code < 0xDC00 and raw[i + 6 : i + 8] == "\\u" else 6
             else:
-                i += 2
-        else:
-            i += 1
-    positions.append(length)
-    return positions
+                step = 2
+            step = min(step, length - i)  # a cut escape (not JSON): to the end
+            self._escapes.append(i - shift)
+            shift += step - 1
+            self._shifts.append(shift)
+            i = raw.find("\\", i + step)
+        self._length = length - shift + 1
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, offset: int) -> int:
+        if not 0 <= offset < self._length:
+            raise IndexError(offset)
+        before = bisect.bisect_left(self._escapes, offset)  # escapes before this character
+        return offset + (self._shifts[before - 1] if before else 0)
+
+
+def decoded_to_raw(raw: str) -> Sequence[int] | RawPositions:
+    """For the body of a JSON string literal (between the quotes), the raw offset of each
+    decoded character, plus one entry for the end."""
+    if "\\" not in raw:
+        return range(len(raw) + 1)
+    return RawPositions(raw)
