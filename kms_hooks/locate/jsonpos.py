@@ -192,27 +192,44 @@ class JsonWalker:
         spots = listing.spots
         count = len(spots) >> 2
         position = parent.spots[4 * index] + 1 if not count else self._end(spots, count - 1)
-        position = _skip_space(text, position)
-        if position < len(text) and text[position] == ",":
-            position = _skip_space(text, position + 1)
+        # One match reads the comma, the key and the colon, and a scalar value to its end.
+        member = _MEMBER.match(text, position)
+        assert member is not None  # every part is optional
+        position = member.start(2)
         if position >= len(text) or text[position] in "}]":
             listing.done = True
             parent.spots[4 * index + 1] = position + 1
             return None
+        value_end = member.end(3) if member.start(3) >= 0 else -1
         if listing.names is None:
-            spots.extend((position, -1, -1, -1))
+            if member.start(1) >= 0:
+                listing.done = True  # a key in an array: not JSON after all
+                return None
+            spots.extend((position, value_end, -1, -1))
             return count
-        assert _scan_once is not None
-        try:
-            name, key_end = _scan_once(text, position)
-        except (StopIteration, ValueError):
+        key_start, key_end = member.span(1)
+        if key_start < 0:
             listing.done = True  # not JSON after all
             return None
+        name = text[key_start + 1 : key_end - 1]
+        if "\\" in name:
+            assert _scan_once is not None
+            name = _scan_once(text, key_start)[0]
         name = self._keys.setdefault(name, name)
-        value_start = _skip_space(text, _skip_space(text, key_end) + 1)
-        spots.extend((value_start, -1, position, key_end))
+        spots.extend((position, value_end, key_start, key_end))
         listing.names[name] = count  # a repeated key: the last one counts, as in the parse
         return name
+
+
+# The next member of an object or array, from the end of the one before (or the opening
+# bracket): a comma, the key and colon (1), where the value starts (2), and the value when it
+# is a scalar (3).
+_STRING = r'"(?:[^"\\]|\\.)*"'
+_MEMBER = re.compile(
+    r"[ \t\n\r]*,?[ \t\n\r]*"
+    rf"(?:({_STRING})[ \t\n\r]*:[ \t\n\r]*)?"
+    rf"()({_STRING}|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)?",
+    re.DOTALL)
 
 
 class LineMap:
