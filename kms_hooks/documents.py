@@ -122,7 +122,10 @@ class EmbeddedJsonDocument:
         self.mappable = mappable  # False when the string was decoded (URL-encoded) first
         self.source_offsets = source_offsets
         self.outer_at = outer_at
-        self.inner = JsonDocument(outer.path, text, data)
+        # Positions inside are found without the parse (`data`: each object on the way is read
+        # to its end, for the last of repeated keys), so the parse is not kept: one for each
+        # policy string of a large plan would add up.
+        self.inner = JsonDocument(outer.path, text, None)
         self._raw_positions: Sequence[int] | RawPositions | None = None
         self._body_start = -1
         self._spans: dict[tuple[Path, bool], Span] = {}
