@@ -47,12 +47,17 @@ def check(subjects: Iterable[Subject], context: Context, selection: Selection,
           result: Checked | None = None) -> Checked:
     result = result if result is not None else Checked()
     rules = [r for r in all_rules() if r.check is not None]
+    # The rules for each kind of subject in each file, found once: a file can hold thousands.
+    chosen: dict[tuple[str, str], list[Rule]] = {}
     for subject in subjects:
         path = subject.where.doc.path
         statements = _StatementIndex(subject)
-        for rule in rules:
-            if not rule.applies_to(subject) or not selection.enabled(rule.id, path):
-                continue
+        kind = "grant" if isinstance(subject, Grant) else subject.kind
+        running = chosen.get((kind, path))
+        if running is None:
+            running = chosen[(kind, path)] = [
+                r for r in rules if r.applies_to(subject) and selection.enabled(r.id, path)]
+        for rule in running:
             assert rule.check is not None
             for report in rule.check(subject, context):
                 result.findings.append(_finding(rule, subject, report, selection, statements))

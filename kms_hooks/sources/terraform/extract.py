@@ -169,19 +169,29 @@ _KIND_NAMES = {IDENTITY: "an identity policy", KEY: "a key policy", ENDPOINT: "a
                KEY_OR_ENDPOINT: "a key or endpoint policy"}
 
 
-def extract(modules: Iterable[Module], reported: Collection[str]) -> list[Subject]:
+def extract(modules: Iterable[Module], reported: Collection[str],
+            generated: bool = False) -> list[Subject]:
     """The policies and grants of Terraform modules that touch the reported files (see the
-    module documentation)."""
+    module documentation); `generated` when the modules were read from a plan, whose policies
+    are fixed where they come from."""
     wanted = {os.path.normpath(path) for path in reported}
     found: list[Subject] = []
     for module in modules:
         extraction = _Extraction(module)
         subjects = extraction.subjects()
         more = OVER_BUDGET if extraction.resolver.over_budget else None
-        # A file position alone does not say which resource, or which use of a shared
-        # document, a finding is about: messages name it.
-        found.extend(replace(s, name_in_messages=True, note=joined_note(s.note, more))
-                     for s in subjects if touches(s, wanted))
+        narrow = narrowing(module)
+        for subject in subjects:
+            if not touches(subject, wanted):
+                continue
+            # A file position alone does not say which resource, or which use of a shared
+            # document, a finding is about: messages name it.  One copy of each subject with
+            # all that it gains here (a plan has tens of thousands).
+            note = joined_note(subject.note, more)
+            found.append(replace(subject, name_in_messages=True, note=note, narrow=narrow,
+                                 generated=generated or subject.generated)
+                         if isinstance(subject, Policy) else
+                         replace(subject, name_in_messages=True, note=note))
     return found
 
 
@@ -295,8 +305,7 @@ class _Extraction:
             for location in _BY_RESOURCE.get(block.labels[0], ()):
                 found.extend(self._policies(location, block, id(block) in with_own_policy))
         found.extend(self._documents())
-        narrow = narrowing(self.module)
-        return [replace(s, narrow=narrow) if isinstance(s, Policy) else s for s in found]
+        return found
 
     # Resources -----------------------------------------------------------------------------
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import importlib
 import os
-from kms_hooks.records import dataclass, field, replace
+from kms_hooks.records import dataclass, field
 
-from kms_hooks.model import Policy, Subject
+from kms_hooks.model import Subject
 from kms_hooks.sources.base import ParseError, SourceFile
 
 TYPE_CHECKING = False
@@ -102,8 +102,7 @@ class TerraformSource:
         modules = read_plan(JsonDocument(file.path, file.text, None, duplicates={}), data)
         del data
         file.cache.pop("plain-json", None)
-        return [replace(s, generated=True) if isinstance(s, Policy) else s
-                for s in extract(modules, [file.path])]
+        return extract(modules, [file.path], generated=True)
 
     def _configuration(self, file: SourceFile, suffix: str) -> list[Subject] | None:
         directory = os.path.dirname(file.path)
