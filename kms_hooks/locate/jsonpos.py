@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import re
 from array import array
 
@@ -172,10 +173,7 @@ class JsonWalker:
                                          and not self._repeats(at[:depth], str(part)))
         if found is not None and first_counts:
             return found
-        while not listing.done:
-            name = self._next(listing, parent, index)
-            if name == part and first_counts:
-                break
+        self._read(listing, parent, index, part if first_counts else None)
         return self._member(listing, part)
 
     @staticmethod
@@ -185,46 +183,55 @@ class JsonWalker:
         assert isinstance(part, int)
         return part if 0 <= part < len(listing.spots) >> 2 else None
 
-    def _next(self, listing: _Listing, parent: _Listing, index: int) -> PathPart | None:
-        """Reads the next member of the container that is member `index` of `parent`; None at
-        its end."""
+    def _read(self, listing: _Listing, parent: _Listing, index: int,
+              until: PathPart | None) -> None:
+        """Reads the members of the container that is member `index` of `parent`, from where
+        reading stopped: up to member `until`, or to its end."""
         text = self.text
+        length = len(text)
         spots = listing.spots
+        names = listing.names
+        keys = self._keys
+        match = _MEMBER.match
         count = len(spots) >> 2
         position = parent.spots[4 * index] + 1 if not count else self._end(spots, count - 1)
-        # One match reads the comma, the key and the colon, and a scalar value to its end.
-        member = _MEMBER.match(text, position)
-        assert member is not None  # every part is optional
-        position = member.start(2)
-        if position >= len(text) or text[position] in "}]":
-            listing.done = True
-            parent.spots[4 * index + 1] = position + 1
-            return None
-        value_end = member.end(3) if member.start(3) >= 0 else -1
-        if listing.names is None:
-            if member.start(1) >= 0:
-                listing.done = True  # a key in an array: not JSON after all
-                return None
-            spots.extend((position, value_end, -1, -1))
-            return count
-        key_start, key_end = member.span(1)
-        if key_start < 0:
-            listing.done = True  # not JSON after all
-            return None
-        name = text[key_start + 1 : key_end - 1]
-        if "\\" in name:
-            assert _scan_once is not None
-            name = _scan_once(text, key_start)[0]
-        name = self._keys.setdefault(name, name)
-        spots.extend((position, value_end, key_start, key_end))
-        listing.names[name] = count  # a repeated key: the last one counts, as in the parse
-        return name
+        while True:
+            # One match reads the comma, the key and the colon, and a scalar value to its end.
+            member = match(text, position)
+            assert member is not None  # every part is optional
+            (_, _), (key_start, key_end), (position, _), (_, value_end) = member.regs
+            if position >= length or text[position] in "}]":
+                listing.done = True
+                parent.spots[4 * index + 1] = position + 1
+                return
+            if names is None:
+                if key_start >= 0:
+                    listing.done = True  # a key in an array: not JSON after all
+                    return
+                spots.extend((position, value_end, -1, -1))
+                if count == until:
+                    return
+            else:
+                if key_start < 0:
+                    listing.done = True  # not JSON after all
+                    return
+                name = text[key_start + 1 : key_end - 1]
+                if "\\" in name:
+                    assert _scan_once is not None
+                    name = _scan_once(text, key_start)[0]
+                name = keys.setdefault(name, name)
+                spots.extend((position, value_end, key_start, key_end))
+                names[name] = count  # a repeated key: the last one counts, as in the parse
+                if name == until:
+                    return
+            count += 1
+            position = value_end if value_end >= 0 else self._end(spots, count - 1)
 
 
 # The next member of an object or array, from the end of the one before (or the opening
 # bracket): a comma, the key and colon (1), where the value starts (2), and the value when it
 # is a scalar (3).
-_STRING = r'"(?:[^"\\]|\\.)*"'
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'  # unrolled: three times as fast as an alternation
 _MEMBER = re.compile(
     r"[ \t\n\r]*,?[ \t\n\r]*"
     rf"(?:({_STRING})[ \t\n\r]*:[ \t\n\r]*)?"
@@ -299,26 +306,21 @@ class RawPositions:
     __slots__ = ("_length", "_escapes", "_shifts")
 
     def __init__(self, raw: str) -> None:
+        found = [m.span() for m in _ESCAPE.finditer(raw)]
+        starts = [start for start, _ in found]
         # The decoded offset of each escape, and how many more raw characters than decoded
-        # ones there are up to and including it.
-        self._escapes = array("q")
-        self._shifts = array("q")
-        shift = 0
-        length = len(raw)
-        i = raw.find("\\")
-        while 0 <= i < length - 1:
-            if raw[i + 1] == "u" and i + 5 < length + 1:
-                code = int(raw[i + 2 : i + 6], 16)
-                # A surrogate pair decodes to one character from two escapes.
-                step = 12 if 0xD800 <= code < 0xDC00 and raw[i + 6 : i + 8] == "\\u" else 6
-            else:
-                step = 2
-            step = min(step, length - i)  # a cut escape (not JSON): to the end
-            self._escapes.append(i - shift)
-            shift += step - 1
-            self._shifts.append(shift)
-            i = raw.find("\\", i + step)
-        self._length = length - shift + 1
+        # ones there are up to and including it: with two-character escapes alone (`\\"`,
+        # `\\n`), the k-th adds one, and only the offsets are stored.
+        self._shifts: array[int] | None = None
+        if any(end - start != 2 for start, end in found):
+            self._shifts = array("q", itertools.accumulate(end - start - 1 for start, end in found))
+            self._escapes = array("q", map(operator.sub, starts,
+                                           itertools.chain((0,), self._shifts)))
+            shift = self._shifts[-1]
+        else:
+            self._escapes = array("q", map(operator.sub, starts, range(len(starts))))
+            shift = len(starts)
+        self._length = len(raw) - shift + 1
 
     def __len__(self) -> int:
         return self._length
@@ -327,7 +329,14 @@ class RawPositions:
         if not 0 <= offset < self._length:
             raise IndexError(offset)
         before = bisect.bisect_left(self._escapes, offset)  # escapes before this character
-        return offset + (self._shifts[before - 1] if before else 0)
+        if not before:
+            return offset
+        return offset + (before if self._shifts is None else self._shifts[before - 1])
+
+
+# An escape in a JSON string's raw text: a surrogate pair's two count as one, as decoded.
+_ESCAPE = re.compile(r"\\(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[0-9a-fA-F]{4}|u[0-9a-fA-F]{4}|.)",
+                     re.DOTALL)
 
 
 def decoded_to_raw(raw: str) -> Sequence[int] | RawPositions:
