@@ -253,6 +253,8 @@ class _PlanReader:
                          address: str) -> tuple[Path, dict[str, Any]] | None:
         if not self._config_read:
             self._read_config()
+        if not self._config:
+            return None  # a plan without configuration: no addresses to work out
         return self._config.get((_config_module(module_address), _config_address(address)))
 
     def _read_config(self) -> None:
