@@ -129,6 +129,36 @@ def test_work_per_finding_in_a_plan_is_constant(tmp_path: pathlib.Path,
     assert (work[2] - work[0]) / (work[1] - work[0]) < 2.2, work
 
 
+def test_locating_deep_in_small_objects_reads_each_again_within_a_budget() -> None:
+    from kms_hooks.locate import jsonpos
+
+    def members_read(depth: int) -> int:
+        """Lines run reading members while locating each level of a chain of one-member
+        objects, `{"a": {"a": ...}}`, from the top down."""
+        walker = jsonpos.JsonWalker('{"a": ' * depth + "1" + "}" * depth)
+        count = [0]
+
+        def local(frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
+            count[0] += event == "line"
+            return local
+
+        def calls(frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
+            return local if frame.f_code is jsonpos.JsonWalker._read.__code__ else None
+
+        sys.settrace(calls)
+        try:
+            for level in range(1, depth + 1):
+                walker.offsets(("a",) * level)
+        finally:
+            sys.settrace(None)
+        return count[0]
+
+    # Every level is a small object, forgotten once read unless the walk has forgotten enough
+    # above it: each level is read about once (1.1 times the work for twice the depth).
+    # Without that budget each walk read every level above it again: 2.1 times, and growing.
+    assert members_read(400) / members_read(200) < 1.5
+
+
 def test_a_plan_full_of_findings_holds_little_more_than_its_parse(
         tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     import tracemalloc

@@ -42,11 +42,13 @@ class Offsets:
 
 
 # A listing is kept for the next walk when its members read so far are more than this many, or
-# span more than this many characters, or when it holds a listing that is kept.  Reading a
-# smaller one again costs little, and a large file with a finding in each of its small objects
-# (a plan of 50,000 policies) would otherwise keep every member of every one of them.
+# span more than this many characters, or when it holds a listing that is kept, or when the
+# walk has forgotten enough above it.  Reading a smaller one again costs little, and a large
+# file with a finding in each of its small objects (a plan of 50,000 policies) would otherwise
+# keep every member of every one of them.
 _KEEP_MEMBERS = 16
 _KEEP_EXTENT = 2048
+_REREAD_BUDGET = 64  # members that one walk may read again, at all depths together
 
 
 class _Listing:
@@ -124,18 +126,24 @@ class JsonWalker:
             self._forget_small(walked)
 
     def _forget_small(self, walked: list[tuple[_Listing, int, _Listing]]) -> None:
-        for parent, index, child in reversed(walked):
+        """Forgets the small listings of a walk, from the top and within a budget of member
+        reads that the next walk may have to repeat; one that holds a kept listing stays."""
+        budget = _REREAD_BUDGET
+        small = []
+        for parent, index, child in walked:
             spots = child.spots
             count = len(spots) >> 2
-            if child.children or count > _KEEP_MEMBERS:
-                continue
-            if count:
-                last = 4 * (count - 1)
-                extent = max(spots[last], spots[last + 1]) - parent.spots[4 * index]
-                if extent > _KEEP_EXTENT:
-                    continue
-            assert parent.children is not None
-            del parent.children[index]
+            last = 4 * (count - 1)
+            forget = count <= min(_KEEP_MEMBERS, budget) and (
+                not count
+                or max(spots[last], spots[last + 1]) - parent.spots[4 * index] <= _KEEP_EXTENT)
+            if forget:
+                budget -= count
+            small.append(forget)
+        for (parent, index, child), forget in zip(reversed(walked), reversed(small)):
+            if forget and not child.children:
+                assert parent.children is not None
+                del parent.children[index]
 
     def _end(self, spots: array[int], index: int) -> int:
         at_spot = 4 * index
