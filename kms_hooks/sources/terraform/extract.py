@@ -197,6 +197,8 @@ def extract(modules: Iterable[Module], reported: Collection[str],
 
 def touches(subject: Subject, paths: Collection[str]) -> bool:
     """Whether a subject has a location in one of `paths` (normalized)."""
+    if os.path.normpath(subject.where.doc.path) in paths:
+        return True  # most do where they are written: no need to gather the others
     return any(os.path.normpath(p) in paths for p in subject_paths(subject))
 
 
