@@ -101,8 +101,9 @@ def _run(files: Iterable[SourceFile], options: Options,
         parse_errors = len(outcome.findings)
         _check_file(file, sources, options, outcome, checked)
         suppressions.extend(file.suppressions)
-        finding_paths.update(os.path.normpath(f.where.doc.path)
-                             for f in checked.findings[found:])
+        if len(checked.findings) > found:
+            finding_paths.update(os.path.normpath(f.where.doc.path)
+                                 for f in checked.findings[found:])
         if path in finding_paths or len(outcome.findings) > parse_errors or file.suppressions:
             _keep_text(file, outcome)
         file.release()  # what its findings need they hold; the rest must not pile up

@@ -204,8 +204,11 @@ _OPEN_FLAGS = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
 def _read_to_end(descriptor: int, size: int, limit: int) -> bytes:
     """What an open file holds, at most `limit` + 1 bytes: one read of its size, then reads
     until the end (a file may grow after its stat)."""
-    parts = [os.read(descriptor, min(size, limit) + 1)]
+    wanted = min(size, limit) + 1
+    parts = [os.read(descriptor, wanted)]
     total = len(parts[0])
+    if total < wanted:
+        return parts[0]  # a short read of a regular file is its end
     while parts[-1] and total <= limit:
         parts.append(os.read(descriptor, min(limit + 1 - total, 1 << 24)))
         total += len(parts[-1])

@@ -6,6 +6,7 @@ import os
 import re
 
 from kms_hooks.documents import PointDocument
+from kms_hooks.files import OUTSIDE, SPECIAL, Unreadable, check_regular, read_regular
 from kms_hooks.model import Span, Subject
 
 TYPE_CHECKING = False
@@ -99,6 +100,7 @@ class SourceFile:
         self.named = named
         self._text: str | None = None
         self.cache: dict[str, Any] = {}
+        self._tags: frozenset[str] | None = None
         # Errors in a file that was still read in part (the valid blocks of a `.tf` file with a
         # syntax error): reported as KMS001 beside the findings of what could be read.
         self.errors: list[ParseError] = []
@@ -107,10 +109,9 @@ class SourceFile:
 
     @property
     def extension_tags(self) -> frozenset[str]:
-        if "tags" not in self.cache:
-            self.cache["tags"] = tags_from_filename(os.path.basename(self.path))
-        tags: frozenset[str] = self.cache["tags"]
-        return tags
+        if self._tags is None:
+            self._tags = tags_from_filename(os.path.basename(self.path))
+        return self._tags
 
     def release(self) -> None:
         """Forgets the file's content and parsed forms once it has been checked, so that a run
@@ -125,8 +126,6 @@ class SourceFile:
         """Raise ParseError, before anything opens the file, when it is not to be read: a
         link out of the repository, or not a regular file."""
         if not self._given:
-            from kms_hooks.files import Unreadable, check_regular
-
             try:
                 self._status = check_regular(self.path)
             except Unreadable as error:
@@ -135,8 +134,6 @@ class SourceFile:
     def _error(self, error: Any) -> ParseError:
         """The ParseError for a files.Unreadable: a link out of the repository is skipped, a
         FIFO or a device too unless it was named on the command line."""
-        from kms_hooks.files import OUTSIDE, SPECIAL
-
         skipped = error.kind == OUTSIDE or (error.kind == SPECIAL and not self.named)
         return ParseError(error.reason, skipped=skipped)
 
@@ -151,8 +148,6 @@ class SourceFile:
     @property
     def content(self) -> bytes:
         if self._content is None:
-            from kms_hooks.files import Unreadable, read_regular
-
             try:
                 self._content = read_regular(self.path, checked=self._status)
             except Unreadable as error:

@@ -128,7 +128,12 @@ class RawSource:
 def _from_table(document: JsonDocument, data: Any, reader: Reader) -> Iterator[Policy]:
     if not isinstance(data, dict):
         return
-    locations = [location for location in LOCATIONS if location.may_find(data)]
+    if _LOCATION_TESTS is None:
+        _set_location_tests()
+    assert _LOCATION_TESTS is not None
+    # Location.may_find, inline: most files are settled here.
+    locations = [location for location, start, field in _LOCATION_TESTS
+                 if (start in data if start else field is None or field in data)]
     if not locations:
         return
     found: list[tuple[Location, dict[str, Any]]] = []
@@ -159,6 +164,18 @@ def _from_table(document: JsonDocument, data: Any, reader: Reader) -> Iterator[P
         attached.extend(details.get(id(holder), ()))
         yield from _document(document, node, node_at, reader, location.kind, name,
                              location.label, aws_managed, tuple(attached))
+
+
+# (location, the top-level field its expression starts at or "", its field), in table order.
+_LOCATION_TESTS: list[tuple[Location, str, str | None]] | None = None
+
+
+def _set_location_tests() -> None:
+    global _LOCATION_TESTS
+    for location in LOCATIONS:
+        location.may_find({})  # notes the start field
+    _LOCATION_TESTS = [(location, _START_FIELDS[location.holders], location.field)
+                       for location in LOCATIONS]
 
 
 def _holder_paths(data: dict[str, Any],
