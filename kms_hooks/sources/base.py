@@ -42,15 +42,26 @@ def tags_from_filename(name: str) -> frozenset[str]:
     """identify's tags for a file name, as `identify.identify.tags_from_filename` gives them,
     from identify's tables alone: `identify.identify` also loads license texts, which every
     hook call would pay for."""
-    from identify import extensions
-
+    names = _identify_names()
     ext = os.path.splitext(name)[1][1:].lower()
     parts = name.split(".")
-    if name in extensions.NAMES or not extensions.NAMES.keys().isdisjoint(parts):
+    if name in names or not names.keys().isdisjoint(parts):
         for part in [name, *parts]:
-            if part in extensions.NAMES:
+            if part in names:
                 return _tags(part, ext)
     return _tags("", ext)
+
+
+_NAMES: list[dict[str, set[str]]] = []
+
+
+def _identify_names() -> dict[str, set[str]]:
+    """identify's tags of whole file names (`Dockerfile`), loaded with the first name asked."""
+    if not _NAMES:
+        from identify import extensions
+
+        _NAMES.append(extensions.NAMES)
+    return _NAMES[0]
 
 
 _TAGS: dict[tuple[str, str], frozenset[str]] = {}
