@@ -11,6 +11,7 @@ import re
 import sys
 from kms_hooks.records import dataclass, field
 
+from kms_hooks.files import git_above
 from kms_hooks.model import ENDPOINT, GUARDRAIL, IDENTITY, KEY, SEVERITIES
 
 TYPE_CHECKING = False
@@ -72,18 +73,8 @@ def find(start: str = ".") -> str | None:
         if os.path.exists(os.path.join(directory, ".git")):
             return None  # the root of the work tree: a config above it belongs to something else
         parent = os.path.dirname(directory)
-        if parent == directory or not _inside_git(parent):
+        if parent == directory or not git_above(parent):
             return None
-        directory = parent
-
-
-def _inside_git(directory: str) -> bool:
-    while True:
-        if os.path.exists(os.path.join(directory, ".git")):
-            return True
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return False
         directory = parent
 
 

@@ -207,16 +207,9 @@ def expand_paths(paths: Iterable[str]) -> Iterator[str]:
 def _may_be_in_git(directory: str) -> bool:
     """Whether git may see a work tree at `directory`: a `.git` there or above it, or git's
     own variables set.  Otherwise asking git (a process) would only fail."""
-    if "GIT_DIR" in os.environ or "GIT_WORK_TREE" in os.environ:
-        return True
-    current = os.path.abspath(directory)
-    while True:
-        if os.path.lexists(os.path.join(current, ".git")):
-            return True
-        parent = os.path.dirname(current)
-        if parent == current:
-            return False
-        current = parent
+    from kms_hooks.files import git_above
+
+    return "GIT_DIR" in os.environ or "GIT_WORK_TREE" in os.environ or git_above(directory)
 
 
 def _git_files(directory: str) -> list[str] | None:

@@ -65,6 +65,19 @@ def _toplevel(directory: str) -> str | None:
     return toplevel(directory) if os.path.isdir(directory) else None
 
 
+def git_above(directory: str) -> bool:
+    """Whether `directory` or one above it holds `.git` (a directory, or a file in a linked
+    work tree or submodule)."""
+    current = os.path.abspath(directory)
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return True
+        parent = os.path.dirname(current)
+        if parent == current:
+            return False
+        current = parent
+
+
 def repository_root() -> str:
     """The real path of the git work tree around the current directory, else of the current
     directory."""
