@@ -145,12 +145,13 @@ def test_locating_deep_in_small_objects_reads_each_again_within_a_budget() -> No
         def calls(frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
             return local if frame.f_code is jsonpos.JsonWalker._read.__code__ else None
 
+        previous = sys.gettrace()  # coverage's tracer, when the suite runs under it
         sys.settrace(calls)
         try:
             for level in range(1, depth + 1):
                 walker.offsets(("a",) * level)
         finally:
-            sys.settrace(None)
+            sys.settrace(previous)
         return count[0]
 
     # Every level is a small object, forgotten once read unless the walk has forgotten enough
