@@ -56,8 +56,7 @@ class Location:
         settled by this, without JMESPath."""
         start = _START_FIELDS.get(self.holders)
         if start is None:
-            found = _FIELD.match(self.holders)
-            start = _START_FIELDS[self.holders] = found.group() if found else ""
+            start = _start_field(self.holders)
         if start:
             return start in data
         return self.field is None or self.field in data
@@ -97,8 +96,18 @@ DETAILS = (("UserDetailList", "user", "UserName", "UserPolicyList"),
 DETAILS_MANAGED = "AttachedManagedPolicies"
 
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# The top-level field each location's expression starts at ("" for `@`), by expression.
-_START_FIELDS: dict[str, str] = {}
+
+
+def _start_field(holders: str) -> str:
+    """The top-level field an expression starts at ("" for `@`)."""
+    found = _FIELD.match(holders)
+    return found.group() if found else ""
+
+
+_START_FIELDS = {location.holders: _start_field(location.holders) for location in LOCATIONS}
+# Location.may_find for each location, as data: (location, start field, field), in table order.
+_LOCATION_TESTS = [(location, _START_FIELDS[location.holders], location.field)
+                   for location in LOCATIONS]
 _PLAIN_FIELDS: dict[str, bool] = {}  # whether an expression is a plain field name
 
 # Markers that a JSON text may hold a policy; anything else is skipped without parsing.
@@ -128,9 +137,6 @@ class RawSource:
 def _from_table(document: JsonDocument, data: Any, reader: Reader) -> Iterator[Policy]:
     if not isinstance(data, dict):
         return
-    if _LOCATION_TESTS is None:
-        _set_location_tests()
-    assert _LOCATION_TESTS is not None
     # Location.may_find, inline: most files are settled here.
     locations = [location for location, start, field in _LOCATION_TESTS
                  if (start in data if start else field is None or field in data)]
@@ -164,18 +170,6 @@ def _from_table(document: JsonDocument, data: Any, reader: Reader) -> Iterator[P
         attached.extend(details.get(id(holder), ()))
         yield from _document(document, node, node_at, reader, location.kind, name,
                              location.label, aws_managed, tuple(attached))
-
-
-# (location, the top-level field its expression starts at or "", its field), in table order.
-_LOCATION_TESTS: list[tuple[Location, str, str | None]] | None = None
-
-
-def _set_location_tests() -> None:
-    global _LOCATION_TESTS
-    for location in LOCATIONS:
-        location.may_find({})  # notes the start field
-    _LOCATION_TESTS = [(location, _START_FIELDS[location.holders], location.field)
-                       for location in LOCATIONS]
 
 
 def _holder_paths(data: dict[str, Any],
