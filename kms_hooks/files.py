@@ -60,9 +60,17 @@ _roots: dict[str, str] = {}
 
 
 def _toplevel(directory: str) -> str | None:
+    if not os.path.isdir(directory) or not may_be_in_git(directory):
+        return None  # asking git, a process, would only fail
     from kms_hooks.gitio import toplevel
 
-    return toplevel(directory) if os.path.isdir(directory) else None
+    return toplevel(directory)
+
+
+def may_be_in_git(directory: str) -> bool:
+    """Whether git may see a work tree at `directory`: a `.git` there or above it, or git's
+    own variables set."""
+    return "GIT_DIR" in os.environ or "GIT_WORK_TREE" in os.environ or git_above(directory)
 
 
 def git_above(directory: str) -> bool:
@@ -143,11 +151,15 @@ _inside_directories: dict[tuple[str, str, str | None], bool] = {}
 
 def _check_directory_of(path: str, root: str | None) -> None:
     """check_inside for a path whose last component is not a symbolic link."""
-    directory, name = os.path.split(path)
+    # The directory as written names it well enough for the cache; `os.path.split` would
+    # cost more than the lookup it serves.
+    directory, _, name = path.rpartition(os.sep)
     if name in ("", ".", ".."):
         check_inside(path, root)
         return
-    key = ("" if os.path.isabs(directory) else os.getcwd(), directory, root)
+    if not directory and path.startswith(os.sep):
+        directory = os.sep
+    key = ("" if directory.startswith(os.sep) else os.getcwd(), directory, root)
     inside = _inside_directories.get(key)
     if inside is None:
         try:

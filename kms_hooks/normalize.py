@@ -329,6 +329,25 @@ def read_policy(node: Any, where: Where, reader: Reader, kind: str, name: str,
                   problems=tuple(problems), **context)
 
 
+def holds_nothing_for_kms(node: Any, reader: Reader, kind: str) -> bool:
+    """Whether `read_policy` of `node` would give a policy that `concerns_kms_rules` rejects:
+    a well-formed policy of a kind other than key, none of whose statements may concern KMS.
+    Decided on the parsed values, without building the model: most policies in a folder of
+    AWS managed policies are for other services."""
+    if kind in (KEY, KEY_OR_ENDPOINT) or not reader.plain or not isinstance(node, dict) \
+            or "Statement" not in node or reader.duplicates(node):
+        return False
+    statements = node["Statement"]
+    if isinstance(statements, dict):
+        statements = [statements]
+    elif not isinstance(statements, list):
+        return False
+    for statement in statements:
+        if not isinstance(statement, dict) or may_concern_kms(statement):
+            return False
+    return True
+
+
 def concerns_kms_rules(policy: Policy) -> bool:
     """Whether the rules have anything to read in a policy: always in a key policy, a fragment
     or an absent policy; in another policy, when a statement that may concern KMS was read or

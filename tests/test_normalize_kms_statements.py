@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 from kms_hooks.documents import JsonDocument
 from kms_hooks.kms.facts import concerns_kms
 from kms_hooks.model import GUARDRAIL, IDENTITY, KEY, KEY_OR_ENDPOINT, Where
-from kms_hooks.normalize import PLAIN, may_concern_kms, read_policy
+from kms_hooks.normalize import (
+    PLAIN,
+    Reader,
+    concerns_kms_rules,
+    holds_nothing_for_kms,
+    may_concern_kms,
+    read_policy,
+)
 
 
 @pytest.mark.parametrize("statement", [
@@ -81,3 +88,27 @@ _ACTION_TEXT = st.text(alphabet="kmsKMS3:*?ec2\n -", max_size=12) | st.sampled_f
 def test_a_list_of_actions_concerns_kms_when_one_entry_does(actions: list[str]) -> None:
     statement = {"Effect": "Allow", "Action": actions, "Resource": "*"}
     assert may_concern_kms(statement) == any(concerns_kms(a) for a in actions)
+
+
+_STATEMENT = st.fixed_dictionaries(
+    {"Effect": st.sampled_from(["Allow", "Deny"])},
+    optional={"Action": _ACTION_TEXT | st.lists(_ACTION_TEXT, max_size=4) | st.just(5),
+              "NotAction": _ACTION_TEXT,
+              "Resource": st.sampled_from(["*", "arn:aws:kms:*:*:key/*"])})
+_POLICY_NODE = st.fixed_dictionaries(
+    {}, optional={"Version": st.just("2012-10-17"),
+                  "Statement": st.lists(_STATEMENT | st.just("x"), max_size=3)
+                  | _STATEMENT | st.just(7)}) | st.just([])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_POLICY_NODE, st.sampled_from([IDENTITY, GUARDRAIL, KEY, KEY_OR_ENDPOINT]),
+       st.booleans())
+def test_a_policy_passed_over_unread_is_one_the_rules_would_drop(
+        node: Any, kind: str, repeats: bool) -> None:
+    # The pre-check must never pass over a policy that reading would keep: a KMS statement,
+    # a malformed one, a repeated key, a key policy.
+    text = json.dumps(node)
+    reader = Reader({id(node): ["Version"]} if repeats and isinstance(node, dict) else {})
+    policy = read_policy(node, Where(JsonDocument("p.json", text, node), ()), reader, kind, "p")
+    assert holds_nothing_for_kms(node, reader, kind) == (not concerns_kms_rules(policy))

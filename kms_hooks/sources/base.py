@@ -43,7 +43,9 @@ def tags_from_filename(name: str) -> frozenset[str]:
     from identify's tables alone: `identify.identify` also loads license texts, which every
     hook call would pay for."""
     names = _identify_names()
-    ext = os.path.splitext(name)[1][1:].lower()
+    # os.path.splitext's extension, without its cost: none when only dots precede the last one.
+    head, _, ext = name.rpartition(".")
+    ext = ext.lower() if head.strip(".") else ""
     parts = name.split(".")
     if name in names or not names.keys().isdisjoint(parts):
         for part in [name, *parts]:
@@ -121,7 +123,7 @@ class SourceFile:
     @property
     def extension_tags(self) -> frozenset[str]:
         if self._tags is None:
-            self._tags = tags_from_filename(os.path.basename(self.path))
+            self._tags = tags_from_filename(self.path.rpartition(os.sep)[2])
         return self._tags
 
     def release(self) -> None:
@@ -239,7 +241,7 @@ _DECODERS: dict[bool, tuple[json.JSONDecoder, _RepeatedKeys]] = {}
 
 def parse_json(text: str, duplicates: bool = True) -> tuple[Any, dict[int, list[str]]]:
     """The parsed JSON, and the objects that repeat a key (when `duplicates`)."""
-    if not text.strip():
+    if not text or text.isspace():
         raise ParseError("empty file: not a JSON document")
     if duplicates not in _DECODERS:
         hook = _RepeatedKeys()

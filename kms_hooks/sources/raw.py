@@ -26,7 +26,13 @@ from kms_hooks.model import (
     Policy,
     Where,
 )
-from kms_hooks.normalize import Reader, concerns_kms_rules, read_fragment, read_policy
+from kms_hooks.normalize import (
+    Reader,
+    concerns_kms_rules,
+    holds_nothing_for_kms,
+    read_fragment,
+    read_policy,
+)
 from kms_hooks.sources.base import ParseError, SourceFile, parse_json
 from kms_hooks.sources.edits import account_keys, json_split
 
@@ -110,8 +116,8 @@ _LOCATION_TESTS = [(location, _START_FIELDS[location.holders], location.field)
                    for location in LOCATIONS]
 _PLAIN_FIELDS: dict[str, bool] = {}  # whether an expression is a plain field name
 
-# Markers that a JSON text may hold a policy; anything else is skipped without parsing.
-_MARKERS = ("Statement", "PolicyDocument", "Effect")
+# Markers that a JSON text may hold a policy ("Statement", "PolicyDocument", "Effect");
+# anything else is skipped without parsing.
 
 
 class RawSource:
@@ -121,27 +127,31 @@ class RawSource:
         if "json" not in file.extension_tags:
             return False
         text = file.text
-        return any(marker in text for marker in _MARKERS)
+        return "Statement" in text or "PolicyDocument" in text or "Effect" in text
 
     def read(self, file: SourceFile) -> list[Policy] | None:
         data, duplicates = file.json()
         document = JsonDocument(file.path, file.text, data, duplicates)
         reader = Reader(duplicates)
-        policies = list(_from_table(document, data, reader))
-        if not policies:
+        found = _found_in_table(data)
+        # Policies with nothing for the rules are passed over before anything is built for them.
+        kept = [(location, holder) for location, holder in found
+                if location.field is None or location.string
+                or not holds_nothing_for_kms(holder[location.field], reader, location.kind)]
+        policies = list(_from_table(document, data, reader, kept)) if kept else []
+        if not policies and len(kept) == len(found):
             policies = list(_bare_documents(document, data, reader))
         return [replace(policy, narrow=narrow, split=json_split) for policy in policies
                 if concerns_kms_rules(policy)]
 
 
-def _from_table(document: JsonDocument, data: Any, reader: Reader) -> Iterator[Policy]:
+def _found_in_table(data: Any) -> list[tuple[Location, dict[str, Any]]]:
+    """The objects that hold a document where the table says one lives, with their location."""
     if not isinstance(data, dict):
-        return
+        return []
     # Location.may_find, inline: most files are settled here.
     locations = [location for location, start, field in _LOCATION_TESTS
                  if (start in data if start else field is None or field in data)]
-    if not locations:
-        return
     found: list[tuple[Location, dict[str, Any]]] = []
     for location in locations:
         result = search(location.holders, data)
@@ -149,8 +159,11 @@ def _from_table(document: JsonDocument, data: Any, reader: Reader) -> Iterator[P
             if isinstance(holder, dict) and (location.field is None or location.field in holder) \
                     and (not location.string or isinstance(holder[location.field], str)):
                 found.append((location, holder))
-    if not found:
-        return
+    return found
+
+
+def _from_table(document: JsonDocument, data: dict[str, Any], reader: Reader,
+                found: list[tuple[Location, dict[str, Any]]]) -> Iterator[Policy]:
     paths = _holder_paths(data, found)
     managed_names = _managed_policy_names(data) if "Policies" in data else {}
     details = _detail_attachments(data) if any(d[0] in data for d in DETAILS) else {}
@@ -292,7 +305,7 @@ def _bare_documents(document: JsonDocument, data: Any, reader: Reader) -> Iterat
         name = "policy" if at == () else f"policy {at[0]}"
         if "Statement" in node:
             kind = decide_kind(_statements_of(node))
-            if kind is not None:
+            if kind is not None and not holds_nothing_for_kms(node, reader, kind):
                 yield read_policy(node, Where(document, at), reader, kind, name,
                                   note=f"a policy document: checked as {kind} policy")
         elif "Effect" in node and ("Action" in node or "NotAction" in node):
